@@ -1,0 +1,24 @@
+import ArgumentParser
+
+/// The `signet` command: cosign-compatible signing and verification, a Kyverno-compatible policy
+/// engine, and the admission webhook that enforces it.
+@main
+struct Signet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signet",
+        abstract: "Sign container images, verify them, and enforce Kyverno policies on Kubernetes.",
+        version: "0.1.0",
+        subcommands: [
+            // Registry (issue 2)
+            DigestCommand.self, SaveCommand.self, LoadCommand.self,
+            // Keys and signatures (issue 3)
+            GenerateKeyPairCommand.self, ImportKeyPairCommand.self, PublicKeyCommand.self,
+            SignCommand.self, VerifyCommand.self, AttachCommand.self,
+            TriangulateCommand.self, TreeCommand.self, CleanCommand.self, PruneCommand.self,
+            // Policies (issue 5)
+            ApplyCommand.self, TestCommand.self,
+            // Admission webhook (issue 6)
+            ServeCommand.self, CertCommand.self,
+        ]
+    )
+}
