@@ -1,0 +1,124 @@
+import Foundation
+import SignetPolicy
+
+/// The decision for one AdmissionReview: a pure function of the request, the webhook phase and
+/// the engine's results (which already contain the verification results).
+///
+/// - `/mutate` looks at verifyImages results only and returns their digest patches.
+/// - `/validate` looks at every result: validate rules and verifyImages' second pass (`verifyDigest`,
+///   `required`), the latter answered from the digest-keyed verification cache.
+/// - Blocked (Kyverno `BlockRequest`): an Enforce failure, or an error in a policy whose
+///   failurePolicy is Fail. The message is Kyverno's envelope over the blocking rules.
+/// - Otherwise allowed, with warnings for Audit failures, `warn` results and errors under
+///   failurePolicy Ignore, within the API server's warning limits.
+public struct AdmissionDecision: Sendable {
+    public var response: AdmissionResponse
+    /// Rules that failed, errored or warned (for the audit log, `/reports` and metrics).
+    public var violations: [Violation]
+    /// Every rule result: (policy, rule, result), for metrics.
+    public var ruleResults: [RuleOutcome]
+
+    public struct RuleOutcome: Sendable, Hashable {
+        public var policy: String
+        public var rule: String
+        public var result: String
+    }
+
+    public static func decide(request: AdmissionRequest, phase: AdmissionPhase, engine: EngineResponse,
+                              now: Date = Date()) -> AdmissionDecision {
+        var considered = engine
+        considered.policies = engine.policies.map { p in
+            var p = p
+            if phase == .mutate { p.rules = p.rules.filter { $0.type == .imageVerify } }
+            return p
+        }.filter { !$0.rules.isEmpty }
+
+        var outcomes: [RuleOutcome] = []
+        var violations: [Violation] = []
+        var warnings: [String] = []
+        let object = request.object ?? request.oldObject
+        let resource = Violation.ResourceRef(
+            apiVersion: object?["apiVersion"]?.stringValue ?? request.kind.apiVersion,
+            kind: object?["kind"]?.stringValue ?? request.kind.kind,
+            namespace: request.namespace ?? engine.resource.namespace,
+            name: request.resourceName,
+            uid: object?["metadata"]?["uid"]?.stringValue)
+
+        var blocking = considered
+        blocking.policies = []
+        for p in considered.policies {
+            var blockingRules: [RuleResult] = []
+            let errored = Self.erroredImages(p.rules)
+            for r in p.rules {
+                // verifyImages' second pass fails an image whose verification could not run
+                // ("missing digest", "unverified image"): that is the error's consequence, handled
+                // by failurePolicy like the error itself, not a failure of its own.
+                if r.status == .fail, let image = Self.secondPassImage(r), errored.contains(image) {
+                    outcomes.append(RuleOutcome(policy: p.policy, rule: r.rule, result: RuleStatus.error.rawValue))
+                    if p.failurePolicy != "Ignore", !blockingRules.contains(where: { $0.rule == r.rule }) { blockingRules.append(r) }
+                    continue
+                }
+                outcomes.append(RuleOutcome(policy: p.policy, rule: r.rule, result: r.status.rawValue))
+                let isBlocking = r.isEnforcedFailure || (r.status == .error && p.failurePolicy != "Ignore")
+                // The first blocking result of a rule is its cause (a verification failure comes
+                // before the "missing digest"/"unverified image" checks it leads to).
+                if isBlocking && !blockingRules.contains(where: { $0.rule == r.rule }) { blockingRules.append(r) }
+                switch r.status {
+                case .fail where r.failureAction == .audit:
+                    warnings.append("policy \(p.policy).\(r.rule): \(r.message)")
+                case .warn:
+                    warnings.append("policy \(p.policy).\(r.rule): \(r.message)")
+                case .error where !isBlocking:
+                    warnings.append("policy \(p.policy).\(r.rule): \(r.message) (failurePolicy Ignore: allowed)")
+                default: break
+                }
+                if r.status == .fail || r.status == .error || r.status == .warn {
+                    let action = r.status == .error ? "failurePolicy \(p.failurePolicy)" : r.failureAction.rawValue
+                    violations.append(Violation(policy: p.policy, rule: r.rule, result: r.status.rawValue, message: r.message,
+                                                action: action, resource: resource, timestamp: now))
+                }
+            }
+            if !blockingRules.isEmpty {
+                var bp = p
+                bp.rules = blockingRules
+                blocking.policies.append(bp)
+            }
+        }
+
+        let limited = AdmissionWarnings.limit(warnings)
+        let response: AdmissionResponse
+        if !blocking.policies.isEmpty {
+            response = AdmissionResponse(
+                uid: request.uid, allowed: false,
+                status: .init(code: 403, message: blocking.blockMessage, reason: "Forbidden", status: "Failure"),
+                warnings: limited.isEmpty ? nil : limited)
+        } else {
+            let patches = phase == .mutate ? considered.patches : []
+            response = AdmissionResponse(
+                uid: request.uid, allowed: true,
+                warnings: limited.isEmpty ? nil : limited,
+                patch: patches.isEmpty ? nil : Data(JSONPatchOperation.document(patches).utf8))
+        }
+        return AdmissionDecision(response: response, violations: violations, ruleResults: outcomes)
+    }
+
+    /// Images named by verifyImages `error` results (`failed to verify image NAME: ...`).
+    static func erroredImages(_ rules: [RuleResult]) -> Set<String> {
+        var out = Set<String>()
+        let prefix = "failed to verify image "
+        for r in rules where r.type == .imageVerify && r.status == .error && r.message.hasPrefix(prefix) {
+            let rest = r.message.dropFirst(prefix.count)
+            if let colon = rest.range(of: ": ") { out.insert(String(rest[..<colon.lowerBound])) }
+        }
+        return out
+    }
+
+    /// The image a second-pass failure names (`missing digest for NAME`, `unverified image NAME`).
+    static func secondPassImage(_ r: RuleResult) -> String? {
+        guard r.type == .imageVerify else { return nil }
+        for prefix in ["missing digest for ", "unverified image "] where r.message.hasPrefix(prefix) {
+            return String(r.message.dropFirst(prefix.count))
+        }
+        return nil
+    }
+}

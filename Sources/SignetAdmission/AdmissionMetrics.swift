@@ -1,0 +1,95 @@
+import Foundation
+import Prometheus
+
+/// The webhook's Prometheus metrics, served at `/metrics` in the text exposition format.
+///
+/// - `signet_admission_requests_total{path,code}`
+/// - `signet_admission_request_duration_seconds{path}` (histogram)
+/// - `signet_admission_decisions_total{policy,rule,result}` (result: pass, fail, warn, error, skip)
+/// - `signet_admission_responses_total{path,allowed}`
+/// - `signet_verification_cache_total{result}` (hit, miss, shared)
+/// - `signet_verification_duration_seconds` (histogram of cold verifications)
+/// - `signet_verification_errors_total{reason}`
+/// - `signet_policies_loaded`, `signet_policy_reload_errors_total`, `signet_tls_reloads_total{result}`
+public final class AdmissionMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        // Register the unlabelled families up front so /metrics lists them from the start.
+        _ = policiesLoaded
+        _ = policyReloadErrors
+        cache(.hit, count: 0)
+        cache(.miss, count: 0)
+        cache(.shared, count: 0)
+    }
+
+    private func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "signet", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// Counts one HTTP request and records its latency.
+    public func request(path: String, code: Int, duration: Duration) {
+        registry.makeCounter(descriptor: descriptor("admission_requests", "total", "HTTP requests by path and status code"),
+                             labels: [("path", path), ("code", String(code))]).increment()
+        registry.makeDurationHistogram(descriptor: descriptor("admission_request_duration", "seconds", "Admission request latency"),
+                                       labels: [("path", path)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// Counts an admission response by outcome.
+    public func response(path: String, allowed: Bool) {
+        registry.makeCounter(descriptor: descriptor("admission_responses", "total", "Admission responses by path and outcome"),
+                             labels: [("path", path), ("allowed", String(allowed))]).increment()
+    }
+
+    /// Counts one rule result.
+    public func decision(policy: String, rule: String, result: String) {
+        registry.makeCounter(descriptor: descriptor("admission_decisions", "total", "Rule results by policy, rule and result"),
+                             labels: [("policy", policy), ("rule", rule), ("result", result)]).increment()
+    }
+
+    /// Outcomes of a verification cache lookup.
+    public enum CacheResult: String, Sendable { case hit, miss, shared }
+
+    public func cache(_ result: CacheResult, count: Int64 = 1) {
+        registry.makeCounter(descriptor: descriptor("verification_cache", "total", "Verification cache lookups: hit, miss, or shared with one in flight"),
+                             labels: [("result", result.rawValue)]).increment(by: count)
+    }
+
+    /// Records the latency of one cold verification (registry and KMS round trips).
+    public func verification(duration: Duration) {
+        registry.makeDurationHistogram(descriptor: descriptor("verification_duration", "seconds", "Cold image verification latency"),
+                                       labels: [], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// Counts a verification that could not complete (registry, kms, timeout).
+    public func verificationError(reason: String) {
+        registry.makeCounter(descriptor: descriptor("verification_errors", "total", "Verifications that could not complete, by reason"),
+                             labels: [("reason", reason)]).increment()
+    }
+
+    var policiesLoaded: Gauge {
+        registry.makeGauge(descriptor: descriptor("policies", "loaded", "Policies currently enforced"))
+    }
+
+    var policyReloadErrors: Counter {
+        registry.makeCounter(descriptor: descriptor("policy_reload_errors", "total", "Policy reloads rejected (the last good set keeps serving)"))
+    }
+
+    public func policiesLoaded(_ count: Int) { policiesLoaded.set(Double(count)) }
+    public func policyReloadFailed() { policyReloadErrors.increment() }
+
+    public func tlsReload(success: Bool) {
+        registry.makeCounter(descriptor: descriptor("tls_reloads", "total", "TLS certificate reloads"),
+                             labels: [("result", success ? "success" : "error")]).increment()
+    }
+
+    /// The text exposition.
+    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import SignetPolicy
+
+/// An `admission.k8s.io/v1` AdmissionReview: the body of a webhook call and of its reply
+/// (kubernetes.io, extensible-admission-controllers; FORMATS.md section 5).
+///
+/// Requests are read with SignetPolicy's JSON parser so `object` reaches the engine as the
+/// engine's own `JSONValue` without a second parse; replies are written with `JSONEncoder`.
+public struct AdmissionReview: Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var request: AdmissionRequest?
+    public var response: AdmissionResponse?
+
+    public static let apiVersionV1 = "admission.k8s.io/v1"
+
+    public init(request: AdmissionRequest? = nil, response: AdmissionResponse? = nil) {
+        self.apiVersion = Self.apiVersionV1
+        self.kind = "AdmissionReview"
+        self.request = request
+        self.response = response
+    }
+
+    /// Parses and checks a review sent by the API server: `admission.k8s.io/v1`, kind
+    /// `AdmissionReview`, a request with a non-empty uid. Every problem is a `.badRequest` error
+    /// whose message says what is wrong.
+    public init(parsing data: Data) throws {
+        let root: JSONValue
+        do {
+            root = try JSONValue(json: data)
+        } catch {
+            throw SignetAdmissionError(.badRequest, "body is not valid JSON", underlying: error)
+        }
+        guard case .object = root else {
+            throw SignetAdmissionError(.badRequest, "body is not a JSON object")
+        }
+        let apiVersion = root["apiVersion"]?.stringValue ?? ""
+        guard apiVersion == Self.apiVersionV1 else {
+            throw SignetAdmissionError(.badRequest, "unsupported apiVersion '\(apiVersion)' (want \(Self.apiVersionV1))")
+        }
+        let kind = root["kind"]?.stringValue ?? ""
+        guard kind == "AdmissionReview" else {
+            throw SignetAdmissionError(.badRequest, "unsupported kind '\(kind)' (want AdmissionReview)")
+        }
+        guard let req = root["request"], case .object = req else {
+            throw SignetAdmissionError(.badRequest, "AdmissionReview has no request")
+        }
+        self.init(request: try AdmissionRequest(json: req))
+    }
+
+    /// A reply carrying `response` (same apiVersion and kind, no request).
+    public static func reply(_ response: AdmissionResponse) -> AdmissionReview {
+        AdmissionReview(request: nil, response: response)
+    }
+
+    /// The reply as JSON bytes: `{"apiVersion","kind","response"}` (written directly, no encoder:
+    /// this is the hot path).
+    public func replyData() throws -> Data {
+        var o: [String: JSONValue] = ["apiVersion": .string(apiVersion), "kind": .string(kind)]
+        if let response { o["response"] = response.json }
+        return Data(JSONValue.object(o).jsonString.utf8)
+    }
+}
+
+/// `request` of an AdmissionReview.
+public struct AdmissionRequest: Sendable, Hashable {
+    public var uid: String
+    public var kind: GroupVersionKind
+    public var resource: GroupVersionResource
+    public var subResource: String?
+    public var requestKind: GroupVersionKind?
+    public var requestResource: GroupVersionResource?
+    public var name: String?
+    public var namespace: String?
+    /// CREATE, UPDATE, DELETE or CONNECT.
+    public var operation: String
+    public var userInfo: UserInfo
+    /// The resource as sent, raw JSON (absent for DELETE).
+    public var object: JSONValue?
+    public var oldObject: JSONValue?
+    public var dryRun: Bool?
+    public var options: JSONValue?
+
+    /// Reads `request` from its JSON; `uid` is required and non-empty.
+    init(json: JSONValue) throws {
+        func string(_ key: String) throws -> String? {
+            switch json[key] {
+            case nil, .null?: return nil
+            case .string(let s)?: return s
+            case let other?: throw SignetAdmissionError(.badRequest, "request.\(key) must be a string, not \(other.typeName)")
+            }
+        }
+        guard let uid = try string("uid"), !uid.isEmpty else {
+            throw SignetAdmissionError(.badRequest, "AdmissionReview request has no uid")
+        }
+        self.uid = uid
+        func gvk(_ key: String) -> GroupVersionKind? {
+            guard let v = json[key], case .object = v else { return nil }
+            return GroupVersionKind(group: v["group"]?.stringValue ?? "", version: v["version"]?.stringValue ?? "",
+                                    kind: v["kind"]?.stringValue ?? "")
+        }
+        func gvr(_ key: String) -> GroupVersionResource? {
+            guard let v = json[key], case .object = v else { return nil }
+            return GroupVersionResource(group: v["group"]?.stringValue ?? "", version: v["version"]?.stringValue ?? "",
+                                        resource: v["resource"]?.stringValue ?? "")
+        }
+        let object = json["object"].flatMap { $0 == .null ? nil : $0 }
+        // `kind` is required by the API; fall back to the object's own apiVersion/kind when absent.
+        if let k = gvk("kind") {
+            kind = k
+        } else if let o = object, let k = o["kind"]?.stringValue {
+            let av = o["apiVersion"]?.stringValue ?? "v1"
+            let parts = av.split(separator: "/", maxSplits: 1).map(String.init)
+            kind = GroupVersionKind(group: parts.count == 2 ? parts[0] : "", version: parts.last ?? "v1", kind: k)
+        } else {
+            throw SignetAdmissionError(.badRequest, "AdmissionReview request has no kind")
+        }
+        resource = gvr("resource") ?? GroupVersionResource(group: kind.group, version: kind.version, resource: kind.kind.lowercased() + "s")
+        subResource = try string("subResource")
+        requestKind = gvk("requestKind")
+        requestResource = gvr("requestResource")
+        name = try string("name")
+        namespace = try string("namespace")
+        operation = try string("operation") ?? "CREATE"
+        let u = json["userInfo"]
+        var extra: [String: [String]]? = nil
+        if let e = u?["extra"]?.objectValue {
+            extra = e.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+        }
+        userInfo = UserInfo(username: u?["username"]?.stringValue, uid: u?["uid"]?.stringValue,
+                            groups: u?["groups"]?.arrayValue?.compactMap(\.stringValue), extra: extra)
+        self.object = object
+        oldObject = json["oldObject"].flatMap { $0 == .null ? nil : $0 }
+        dryRun = json["dryRun"]?.boolValue
+        options = json["options"]
+    }
+
+    public init(uid: String, kind: GroupVersionKind, resource: GroupVersionResource, name: String? = nil,
+                namespace: String? = nil, operation: String = "CREATE", userInfo: UserInfo = UserInfo(),
+                object: JSONValue? = nil, oldObject: JSONValue? = nil, dryRun: Bool? = nil) {
+        self.uid = uid
+        self.kind = kind
+        self.resource = resource
+        self.name = name
+        self.namespace = namespace
+        self.operation = operation
+        self.userInfo = userInfo
+        self.object = object
+        self.oldObject = oldObject
+        self.dryRun = dryRun
+    }
+
+    /// The name to report: `request.name`, else `metadata.name`, else `metadata.generateName`.
+    public var resourceName: String {
+        if let name, !name.isEmpty { return name }
+        let meta = (object ?? oldObject)?["metadata"]
+        return meta?["name"]?.stringValue ?? meta?["generateName"]?.stringValue ?? ""
+    }
+}
+
+/// `group`/`version`/`kind`; the core group is the empty string.
+public struct GroupVersionKind: Codable, Sendable, Hashable {
+    public var group: String
+    public var version: String
+    public var kind: String
+    public init(group: String = "", version: String = "v1", kind: String) {
+        self.group = group; self.version = version; self.kind = kind
+    }
+    /// `v1` or `apps/v1`.
+    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+}
+
+/// `group`/`version`/`resource`.
+public struct GroupVersionResource: Codable, Sendable, Hashable {
+    public var group: String
+    public var version: String
+    public var resource: String
+    public init(group: String = "", version: String = "v1", resource: String) {
+        self.group = group; self.version = version; self.resource = resource
+    }
+}
+
+/// The requesting user (`authentication.k8s.io/v1` UserInfo).
+public struct UserInfo: Codable, Sendable, Hashable {
+    public var username: String?
+    public var uid: String?
+    public var groups: [String]?
+    public var extra: [String: [String]]?
+    public init(username: String? = nil, uid: String? = nil, groups: [String]? = nil, extra: [String: [String]]? = nil) {
+        self.username = username; self.uid = uid; self.groups = groups; self.extra = extra
+    }
+}
+
+/// `response` of an AdmissionReview.
+public struct AdmissionResponse: Codable, Sendable, Hashable {
+    public var uid: String
+    public var allowed: Bool
+    public var status: Status?
+    public var warnings: [String]?
+    /// `JSONPatch` when `patch` is set.
+    public var patchType: String?
+    /// Base64 of the JSON patch bytes (Foundation's `Data` Codable is base64).
+    public var patch: Data?
+    public var auditAnnotations: [String: String]?
+
+    public init(uid: String, allowed: Bool, status: Status? = nil, warnings: [String]? = nil,
+                patch: Data? = nil, auditAnnotations: [String: String]? = nil) {
+        self.uid = uid
+        self.allowed = allowed
+        self.status = status
+        self.warnings = warnings
+        self.patch = patch
+        self.patchType = patch == nil ? nil : "JSONPatch"
+        self.auditAnnotations = auditAnnotations
+    }
+
+    /// A `metav1.Status` as admission replies carry it.
+    public struct Status: Codable, Sendable, Hashable {
+        public var code: Int?
+        public var message: String?
+        public var reason: String?
+        public var status: String?
+        public init(code: Int? = nil, message: String? = nil, reason: String? = nil, status: String? = nil) {
+            self.code = code; self.message = message; self.reason = reason; self.status = status
+        }
+    }
+
+    /// The response as JSON (`patch` base64).
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["uid": .string(uid), "allowed": .bool(allowed)]
+        if let status {
+            var st: [String: JSONValue] = [:]
+            if let c = status.code { st["code"] = .integer(Int64(c)) }
+            if let m = status.message { st["message"] = .string(m) }
+            if let r = status.reason { st["reason"] = .string(r) }
+            if let s = status.status { st["status"] = .string(s) }
+            o["status"] = .object(st)
+        }
+        if let warnings { o["warnings"] = .array(warnings.map { .string($0) }) }
+        if let patchType { o["patchType"] = .string(patchType) }
+        if let patch { o["patch"] = .string(patch.base64EncodedString()) }
+        if let auditAnnotations { o["auditAnnotations"] = .object(auditAnnotations.mapValues { .string($0) }) }
+        return .object(o)
+    }
+
+    /// The patch operations decoded back (tests and logs).
+    public var patchOperations: [JSONPatchOperation]? {
+        guard let patch, let ops = (try? JSONValue(json: patch))?.arrayValue else { return nil }
+        return ops.compactMap { op in
+            guard let o = op["op"]?.stringValue, let p = op["path"]?.stringValue else { return nil }
+            return JSONPatchOperation(op: o, path: p, value: op["value"] ?? .null)
+        }
+    }
+}
+
+extension JSONPatchOperation {
+    /// `replace` at `path`.
+    public static func replace(_ path: String, _ value: JSONValue) -> Self { .init(op: "replace", path: path, value: value) }
+
+    /// Escapes one JSON pointer token (RFC 6901: `~` -> `~0`, `/` -> `~1`).
+    public static func escape(_ token: String) -> String {
+        token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}

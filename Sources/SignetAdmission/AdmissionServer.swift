@@ -1,0 +1,243 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import SignetPolicy
+
+/// Which webhook a review came through: `/mutate` runs verifyImages and pins digests, `/validate`
+/// runs validate rules and Kyverno's second verifyImages pass (`verifyDigest`, `required`).
+public enum AdmissionPhase: String, Sendable, Hashable {
+    case mutate, validate
+}
+
+/// Something that answers AdmissionReviews: the decision, given a deadline.
+public protocol AdmissionReviewer: Sendable {
+    /// The response for `request` in `phase`. Must return by `deadline`; work that cannot finish in
+    /// time is an error handled by the policy's failurePolicy.
+    func review(_ request: AdmissionRequest, phase: AdmissionPhase, deadline: ContinuousClock.Instant) async -> AdmissionResponse
+    /// True once policies are loaded and the reviewer can answer.
+    var isReady: Bool { get }
+}
+
+/// The webhook's HTTPS server (Hummingbird 2 + TLS): `POST /validate`, `POST /mutate`,
+/// `GET /healthz`, `/readyz`, `/metrics`, `/reports`.
+public struct AdmissionServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port (see `onListening`).
+        public var port: Int
+        /// Largest request body read; larger ones get 413. AdmissionReviews carry the object and
+        /// the old object, each up to etcd's 1.5 MiB.
+        public var maxBodySize: Int
+        /// The webhook timeout assumed when the API server sends no `?timeout=` (Kubernetes' default).
+        public var defaultTimeout: Duration
+        /// Kept free between the end of our decision and the API server's deadline.
+        public var timeoutMargin: Duration
+        /// How often TLS files (and whatever `reloaders` watch) are checked.
+        public var reloadInterval: Duration
+
+        public init(host: String = "0.0.0.0", port: Int = 9443, maxBodySize: Int = 3 * 1024 * 1024,
+                    defaultTimeout: Duration = .seconds(10), timeoutMargin: Duration = .seconds(1),
+                    reloadInterval: Duration = .seconds(2)) {
+            self.host = host; self.port = port; self.maxBodySize = maxBodySize
+            self.defaultTimeout = defaultTimeout; self.timeoutMargin = timeoutMargin; self.reloadInterval = reloadInterval
+        }
+    }
+
+    public let configuration: Configuration
+    public let tls: ReloadingTLSIdentity
+    public let reviewer: any AdmissionReviewer
+    public let metrics: AdmissionMetrics
+    public let violations: ViolationStore
+    public let logger: Logger
+    /// Called every `reloadInterval` (policy directory polling, say).
+    public let reloaders: [@Sendable () async -> Void]
+
+    public init(configuration: Configuration, tls: ReloadingTLSIdentity, reviewer: any AdmissionReviewer,
+                metrics: AdmissionMetrics, violations: ViolationStore, logger: Logger,
+                reloaders: [@Sendable () async -> Void] = []) {
+        self.configuration = configuration; self.tls = tls; self.reviewer = reviewer; self.metrics = metrics
+        self.violations = violations; self.logger = logger; self.reloaders = reloaders
+    }
+
+    /// The time the decision may take for a call carrying `?timeout=` `timeout` (e.g. `10s`):
+    /// the timeout minus the margin, and never less than half the timeout.
+    public func budget(forTimeoutParameter timeout: String?) -> Duration {
+        let total = timeout.flatMap(Self.parseGoDuration) ?? configuration.defaultTimeout
+        let budget = total - configuration.timeoutMargin
+        return max(budget, total / 2)
+    }
+
+    /// Parses the simple Go durations the API server sends (`10s`, `500ms`, `1m30s`).
+    static func parseGoDuration(_ text: String) -> Duration? {
+        var total = Duration.zero
+        var number = ""
+        var chars = Substring(text)
+        guard !chars.isEmpty else { return nil }
+        while let c = chars.first {
+            if c.isNumber || c == "." { number.append(c); chars.removeFirst(); continue }
+            var unit = ""
+            while let u = chars.first, u.isLetter { unit.append(u); chars.removeFirst() }
+            guard let value = Double(number) else { return nil }
+            switch unit {
+            case "h": total += .seconds(value * 3600)
+            case "m": total += .seconds(value * 60)
+            case "s": total += .seconds(value)
+            case "ms": total += .milliseconds(value)
+            case "us", "µs": total += .microseconds(value)
+            case "ns": total += .nanoseconds(Int64(value))
+            default: return nil
+            }
+            number = ""
+        }
+        return number.isEmpty ? total : nil
+    }
+
+    /// The router with every endpoint.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/validate") { request, context in
+            await self.handleReview(request, phase: .validate, path: "/validate")
+        }
+        router.post("/mutate") { request, context in
+            await self.handleReview(request, phase: .mutate, path: "/mutate")
+        }
+        router.get("/healthz") { _, _ in
+            Self.text(.ok, "ok\n")
+        }
+        router.get("/readyz") { _, _ in
+            self.reviewer.isReady ? Self.text(.ok, "ok\n") : Self.text(.serviceUnavailable, "policies not loaded\n")
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
+        }
+        router.get("/reports") { request, _ in
+            let namespace = request.uri.queryParameters.get("namespace")
+            return Self.json(.ok, Data(self.violations.reports(namespace: namespace).jsonString.utf8))
+        }
+        return router
+    }
+
+    /// Builds the Hummingbird application. `onListening` receives the bound port.
+    public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in })
+        throws -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            server: try .tls(.http1(), tlsConfiguration: tls.serverConfiguration()),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "signet"),
+            onServerRunning: { channel in
+                await onListening(channel.localAddress?.port ?? 0)
+            },
+            logger: logger)
+    }
+
+    /// Runs until one of `signals` (or until the surrounding task is cancelled), then stops
+    /// accepting connections and drains in-flight requests (swift-service-lifecycle graceful shutdown).
+    public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint],
+                    onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = try makeApplication(onListening: onListening)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: ReloadService(server: self))],
+            gracefulShutdownSignals: signals,
+            logger: logger))
+        try await group.run()
+    }
+
+    /// Polls TLS files and the `reloaders` until graceful shutdown.
+    struct ReloadService: Service {
+        let server: AdmissionServer
+        func run() async throws {
+            // Ends quietly on graceful shutdown (the sleep is cancelled): not an error.
+            await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: server.configuration.reloadInterval) } catch { return }
+                    await server.reloadOnce()
+                }
+            }
+        }
+    }
+
+    /// One polling round: TLS files, then every reloader.
+    public func reloadOnce() async {
+        do {
+            if try tls.reloadIfChanged() {
+                metrics.tlsReload(success: true)
+                logger.info("tls certificate reloaded", metadata: ["cert": "\(tls.certificatePath)"])
+            }
+        } catch {
+            metrics.tlsReload(success: false)
+            logger.error("tls certificate reload failed; keeping the previous certificate", metadata: ["error": "\(error)"])
+        }
+        for reload in reloaders { await reload() }
+    }
+
+    // MARK: - Reviews
+
+    func handleReview(_ request: Request, phase: AdmissionPhase, path: String) async -> Response {
+        let start = ContinuousClock.now
+        let response = await review(request, phase: phase, path: path, start: start)
+        metrics.request(path: path, code: Int(response.status.code), duration: ContinuousClock.now - start)
+        return response
+    }
+
+    func review(_ request: Request, phase: AdmissionPhase, path: String, start: ContinuousClock.Instant) async -> Response {
+        let contentType = request.headers[.contentType] ?? ""
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard mediaType == "application/json" else {
+            return badRequest(path, "content type must be application/json, not '\(contentType)'")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodySize {
+            return tooLarge(path)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodySize)
+        } catch is NIOTooManyBytesError {
+            return tooLarge(path)
+        } catch {
+            return badRequest(path, "could not read the request body")
+        }
+        let review: AdmissionReview
+        do {
+            review = try AdmissionReview(parsing: Data(buffer: body))
+        } catch let error as SignetAdmissionError {
+            return badRequest(path, error.message)
+        } catch {
+            return badRequest(path, "malformed AdmissionReview")
+        }
+        let admissionRequest = review.request!
+        let budget = budget(forTimeoutParameter: request.uri.queryParameters.get("timeout"))
+        let answer = await reviewer.review(admissionRequest, phase: phase, deadline: start + budget)
+        metrics.response(path: path, allowed: answer.allowed)
+        do {
+            return Self.json(.ok, try AdmissionReview.reply(answer).replyData())
+        } catch {
+            logger.error("could not encode the admission response", metadata: ["error": "\(error)"])
+            return Self.text(.internalServerError, "could not encode the admission response\n")
+        }
+    }
+
+    func badRequest(_ path: String, _ message: String) -> Response {
+        logger.notice("rejected admission request", metadata: ["path": "\(path)", "reason": "\(message)"])
+        return Self.text(.badRequest, "bad request: \(message)\n")
+    }
+
+    func tooLarge(_ path: String) -> Response {
+        logger.notice("rejected admission request", metadata: ["path": "\(path)", "reason": "body too large"])
+        return Self.text(.contentTooLarge, "request body is larger than \(configuration.maxBodySize) bytes\n")
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ data: Data) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SignetOCI
+import SignetPolicy
+import SignetSigning
+
+/// SignetPolicy's `ImageVerifier` over a real registry: cosign signatures (classic `.sig` tags and
+/// v3 bundles) checked with SignetSigning, public keys parsed from the policy, `kms:` keys resolved
+/// through a `KeyProviderRegistry` (SignetKMS registers `hashivault` and `openbao`).
+///
+/// Does no caching itself: `VerificationService` resolves the tag, looks the digest up in its cache
+/// and calls `verify` only on a miss, with the reference pinned to that digest.
+public struct CosignImageVerifier: ImageVerifier, DigestResolver {
+    public let client: RegistryClient
+    public let keyProviders: KeyProviderRegistry
+    public let signatures: ImageSignatureVerifier
+
+    public init(client: RegistryClient, keyProviders: KeyProviderRegistry,
+                signatures: ImageSignatureVerifier = ImageSignatureVerifier()) {
+        self.client = client
+        self.keyProviders = keyProviders
+        self.signatures = signatures
+    }
+
+    /// GETs the manifest and hashes its bytes (the registry's digest header is not trusted).
+    public func resolveDigest(_ reference: Reference) async throws -> SignetOCI.Digest {
+        if let digest = reference.digest { return digest }
+        return try await client.getManifest(reference).digest
+    }
+
+    public func verify(_ request: ImageVerificationRequest) async throws -> ImageVerificationResult {
+        let digest: SignetOCI.Digest
+        do {
+            digest = try await resolveDigest(request.reference)
+        } catch let error as SignetOCIError where error.code == .notFound {
+            return .notVerified("image \(request.reference) not found")
+        }
+        let verifier: any SignatureVerifier
+        switch request.key {
+        case .publicKey(let pem):
+            verifier = try PublicKey(pemRepresentation: pem)
+        case .kms(let uri):
+            verifier = try await keyProviders.verifier(for: uri)
+        }
+        let signatureRepository = try request.signatureRepository.map { try SignatureRepository(parsing: $0) }
+        let source = RegistrySignatureSource(client: client, imageRepository: request.reference, signatureRepository: signatureRepository)
+        let outcome = try await signatures.verify(imageDigest: digest, source: source, verifier: verifier,
+                                                  annotations: request.annotations)
+        if outcome.isVerified { return .verified(digest: digest.description) }
+        switch outcome.kind {
+        case .noSignatures: return .notVerified("no signatures found", digest: digest.description)
+        case .noSuchImage: return .notVerified("image \(request.reference) not found", digest: digest.description)
+        default:
+            // Kyverno's wording first; the reasons on one line.
+            let reasons = outcome.rejections.prefix(3).map(\.reason).joined(separator: "; ")
+            return .notVerified(reasons.isEmpty ? "no matching signatures" : "no matching signatures: \(reasons)",
+                                digest: digest.description)
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+
+/// A registry login: user name and password (or an identity/refresh token). Its description never
+/// shows the secret.
+public struct Credential: Hashable, Sendable, CustomStringConvertible {
+    public var username: String
+    public var password: String
+    /// An OAuth2 refresh token (docker config `identitytoken`), used instead of the password.
+    public var identityToken: String?
+
+    public init(username: String, password: String, identityToken: String? = nil) {
+        self.username = username
+        self.password = password
+        self.identityToken = identityToken
+    }
+
+    public var description: String { "Credential(username: \(username), password: <redacted>)" }
+}
+
+/// Where registry credentials come from: docker `config.json` (`auths`, `credsStore`,
+/// `credHelpers`) and `kubernetes.io/dockerconfigjson` files. The caller reads the files (the
+/// library never looks at the environment); credential helpers run as `docker-credential-NAME get`.
+public struct CredentialStore: Sendable {
+    /// Explicit credentials keyed by normalized registry host.
+    public private(set) var auths: [String: Credential]
+    /// Default helper (`credsStore`).
+    public private(set) var credsStore: String?
+    /// Per-registry helpers (`credHelpers`), keyed by normalized registry host.
+    public private(set) var credHelpers: [String: String]
+    /// Runs a credential helper: (helper name, server URL) -> credential or nil. Replaceable in tests.
+    public var helperRunner: @Sendable (String, String) async throws -> Credential?
+
+    /// No credentials at all: every registry is accessed anonymously.
+    public static let anonymous = CredentialStore()
+
+    public init(auths: [String: Credential] = [:], credsStore: String? = nil, credHelpers: [String: String] = [:]) {
+        self.auths = [:]
+        for (k, v) in auths { self.auths[CredentialStore.normalizeKey(k)] = v }
+        self.credsStore = credsStore
+        self.credHelpers = [:]
+        for (k, v) in credHelpers { self.credHelpers[CredentialStore.normalizeKey(k)] = v }
+        self.helperRunner = CredentialStore.runHelper
+    }
+
+    /// Parses a docker `config.json`, a `.dockerconfigjson` value, a whole `kubernetes.io/dockerconfigjson`
+    /// Secret as JSON, or a legacy `.dockercfg` map.
+    public init(dockerConfig data: Data) throws {
+        self.init()
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw SignetOCIError(.credentials, "registry config is not a json object")
+        }
+        var root = object
+        // A Kubernetes Secret: data[".dockerconfigjson"] (base64) or stringData.
+        if let kind = root["kind"] as? String, kind == "Secret" {
+            if let d = root["data"] as? [String: Any], let b64 = (d[".dockerconfigjson"] ?? d[".dockercfg"]) as? String,
+               let decoded = Data(base64Encoded: b64),
+               let inner = try? JSONSerialization.jsonObject(with: decoded) as? [String: Any] {
+                root = inner
+            } else if let d = root["stringData"] as? [String: Any], let s = (d[".dockerconfigjson"] ?? d[".dockercfg"]) as? String,
+                      let inner = try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any] {
+                root = inner
+            } else {
+                throw SignetOCIError(.credentials, "secret has no .dockerconfigjson data")
+            }
+        }
+        let authMap: [String: Any]
+        if let a = root["auths"] as? [String: Any] {
+            authMap = a
+        } else if root["credsStore"] == nil && root["credHelpers"] == nil {
+            authMap = root // legacy .dockercfg: hosts at top level
+        } else {
+            authMap = [:]
+        }
+        for (key, value) in authMap {
+            guard let entry = value as? [String: Any] else { continue }
+            var username = entry["username"] as? String ?? ""
+            var password = entry["password"] as? String ?? ""
+            if let auth = entry["auth"] as? String, !auth.isEmpty {
+                guard let decoded = Data(base64Encoded: auth).flatMap({ String(data: $0, encoding: .utf8) }),
+                      let colon = decoded.firstIndex(of: ":") else {
+                    throw SignetOCIError(.credentials, "registry config: the auth entry for \(CredentialStore.normalizeKey(key)) is not base64 of user:password")
+                }
+                username = String(decoded[..<colon])
+                password = String(decoded[decoded.index(after: colon)...])
+            }
+            let identity = (entry["identitytoken"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            if username.isEmpty && password.isEmpty && identity == nil { continue }
+            auths[CredentialStore.normalizeKey(key)] = Credential(username: username, password: password, identityToken: identity)
+        }
+        if let store = root["credsStore"] as? String, !store.isEmpty { credsStore = store }
+        if let helpers = root["credHelpers"] as? [String: Any] {
+            for (k, v) in helpers { if let name = v as? String { credHelpers[CredentialStore.normalizeKey(k)] = name } }
+        }
+    }
+
+    /// Reads and parses a docker config or dockerconfigjson file at `url` (path given by the caller).
+    public init(dockerConfigFile url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw SignetOCIError(.credentials, "cannot read registry config \(url.path)")
+        }
+        do { try self.init(dockerConfig: data) } catch let e as SignetOCIError {
+            throw SignetOCIError(.credentials, "\(url.path): \(e.message)")
+        }
+    }
+
+    /// This store with `other`'s entries added; `other` wins where both have one.
+    public func merging(_ other: CredentialStore) -> CredentialStore {
+        var result = self
+        for (k, v) in other.auths { result.auths[k] = v }
+        for (k, v) in other.credHelpers { result.credHelpers[k] = v }
+        if let s = other.credsStore { result.credsStore = s }
+        return result
+    }
+
+    /// The credential for `registry` (a normalized host such as `index.docker.io` or `localhost:5000`):
+    /// `credHelpers` first, then `auths`, then `credsStore`; nil means anonymous.
+    public func credential(for registry: String) async throws -> Credential? {
+        let key = CredentialStore.normalizeKey(registry)
+        let serverURL = key == Reference.dockerHubRegistry ? "https://index.docker.io/v1/" : key
+        if let helper = credHelpers[key] { return try await helperRunner(helper, serverURL) }
+        if let c = auths[key] { return c }
+        if let store = credsStore { return try await helperRunner(store, serverURL) }
+        return nil
+    }
+
+    /// Normalizes a config key: drops scheme and path, maps Docker Hub aliases to `index.docker.io`.
+    public static func normalizeKey(_ key: String) -> String {
+        var k = Substring(key.lowercased())
+        if let r = k.range(of: "://") { k = k[r.upperBound...] }
+        if let slash = k.firstIndex(of: "/") { k = k[..<slash] }
+        switch k {
+        case "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com": return Reference.dockerHubRegistry
+        default: return String(k)
+        }
+    }
+
+    /// The docker-credential-helpers protocol: `docker-credential-NAME get`, server URL on stdin,
+    /// `{"ServerURL","Username","Secret"}` on stdout; a "not found" answer means no credential.
+    @Sendable public static func runHelper(_ name: String, _ serverURL: String) async throws -> Credential? {
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+            throw SignetOCIError(.credentials, "invalid credential helper name \"\(name)\"")
+        }
+        let program = "docker-credential-" + name
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Credential?, any Error>) in
+            DispatchQueue.global().async {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = [program, "get"]
+                let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+                process.standardInput = stdin
+                process.standardOutput = stdout
+                process.standardError = stderr
+                do { try process.run() } catch {
+                    cont.resume(throwing: SignetOCIError(.credentials, "cannot run credential helper \(program)", underlying: error))
+                    return
+                }
+                // A helper that hangs (e.g. waiting for a keychain prompt) is stopped after 30 s.
+                DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
+                stdin.fileHandleForWriting.write(Data(serverURL.utf8))
+                try? stdin.fileHandleForWriting.close()
+                let out = stdout.fileHandleForReading.readDataToEndOfFile()
+                let err = stderr.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                if process.terminationStatus != 0 {
+                    let text = (String(data: out + err, encoding: .utf8) ?? "").lowercased()
+                    if text.contains("credentials not found") || text.contains("not found") {
+                        cont.resume(returning: nil)
+                    } else if process.terminationStatus == 127 {
+                        cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) is not installed"))
+                    } else {
+                        cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) failed with status \(process.terminationStatus)"))
+                    }
+                    return
+                }
+                struct Answer: Decodable { let Username: String?; let Secret: String? }
+                guard let answer = try? JSONDecoder().decode(Answer.self, from: out) else {
+                    cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) returned invalid json"))
+                    return
+                }
+                let user = answer.Username ?? "", secret = answer.Secret ?? ""
+                if user.isEmpty && secret.isEmpty { cont.resume(returning: nil); return }
+                if user == "<token>" {
+                    cont.resume(returning: Credential(username: "", password: "", identityToken: secret))
+                } else {
+                    cont.resume(returning: Credential(username: user, password: secret))
+                }
+            }
+        }
+    }
+}

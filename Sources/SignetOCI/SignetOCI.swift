@@ -1,0 +1,1 @@
+// SignetOCI: image references, digests, manifests, OCI layouts and the registry client.

@@ -1,0 +1,282 @@
+import SignetOCI
+
+/// Evaluates Kyverno ClusterPolicies (validate pattern/anyPattern and verifyImages) on Kubernetes
+/// objects. Immutable and `Sendable`: build one per policy set and share it between requests.
+///
+/// Admission use:
+/// ```swift
+/// let engine = PolicyEngine(policies: loaded.policies, verifier: cosignVerifier)
+/// let response = await engine.evaluate(object, admission: AdmissionInfo(operation: "CREATE", ...))
+/// if response.blocked { deny(response.blockMessage) } else { allow(patch: response.patches, warnings: response.warnings) }
+/// ```
+public struct PolicyEngine: Sendable {
+    /// Options.
+    public struct Configuration: Sendable {
+        /// Public keys of `keys.secret` attestors by `namespace/name` (PEM, possibly several).
+        /// The executable fills it from files; libraries never read files.
+        public var secretKeys: [String: String] = [:]
+        public init(secretKeys: [String: String] = [:]) { self.secretKeys = secretKeys }
+    }
+
+    public let policies: [ClusterPolicy]
+    public let exceptions: [PolicyException]
+    /// Precomputed per-policy evaluation plans (no per-request copies of rules).
+    let plans: [PolicyPlan]
+    public let verifier: (any ImageVerifier)?
+    public let configuration: Configuration
+
+    /// - Parameters:
+    ///   - policies: loaded policies; invalid ones are reported (`PolicyResult.invalidReason`) and not evaluated.
+    ///   - exceptions: PolicyExceptions to honour.
+    ///   - verifier: checks signatures for verifyImages rules; nil makes those rules report an error
+    ///     ("no image verifier is configured").
+    public init(policies: [ClusterPolicy], exceptions: [PolicyException] = [], verifier: (any ImageVerifier)? = nil, configuration: Configuration = .init()) {
+        self.policies = policies
+        self.plans = policies.map(PolicyPlan.init)
+        self.exceptions = exceptions
+        self.verifier = verifier
+        self.configuration = configuration
+    }
+
+    // MARK: - Entry points
+
+    /// Evaluates every policy on `resource` (verifyImages first, then validate rules, as Kyverno).
+    public func evaluate(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo()) async -> EngineResponse {
+        let info = ResourceInfo(resource)
+        let subject = Matcher.subject(info, admission)
+        var out: [PolicyResult] = []
+        for plan in plans {
+            out.append(await evaluate(plan, resource: resource, info: info, subject: subject, admission: admission))
+        }
+        return EngineResponse(resource: info, policies: out)
+    }
+
+    /// Evaluates only the validate rules, synchronously (verifyImages rules are left out).
+    public func validate(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo()) -> EngineResponse {
+        let info = ResourceInfo(resource)
+        let subject = Matcher.subject(info, admission)
+        var out: [PolicyResult] = []
+        out.reserveCapacity(plans.count)
+        for plan in plans {
+            out.append(validatePolicy(plan, resource: resource, info: info, subject: subject, admission: admission))
+        }
+        return EngineResponse(resource: info, policies: out)
+    }
+
+    /// Benchmark hook: validates `resource` `iterations` times against every policy and returns
+    /// the number of rule results produced (so the work cannot be optimized away).
+    public func benchmarkValidate(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo(), iterations: Int) -> Int {
+        var n = 0
+        for _ in 0..<iterations {
+            let r = validate(resource, admission: admission)
+            for p in r.policies { n &+= p.rules.count }
+        }
+        return n
+    }
+
+    // MARK: - Per policy
+
+
+    func evaluate(_ plan: PolicyPlan, resource: JSONValue, info: ResourceInfo, subject: Matcher.Subject, admission: AdmissionInfo) async -> PolicyResult {
+        if let invalid = plan.invalid { return invalid }
+        let p = plan.policy
+        var results: [RuleResult] = []
+        var current = resource
+        for rp in plan.imageRules {
+            if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
+            guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
+            let action = failureAction(p, rp.rule, info: info, admission: admission)
+            if let ex = exceptionKeys(p, rp.rule, subject) {
+                results.append(RuleResult(rule: rp.rule.name, type: .imageVerify, status: .skip, message: "rule is skipped due to policy exceptions" + ex.joined(separator: ", "), failureAction: action, exceptions: ex))
+                continue
+            }
+            if !rp.rule.unsupported.isEmpty {
+                results.append(unsupportedResult(rp.rule, type: .imageVerify, action: action))
+                continue
+            }
+            let rs = await verifyImages(rp.rule, policy: p, resource: current, info: info, action: action)
+            for r in rs { for patch in r.patches { current = JSONPatcher.apply(patch, to: current) } }
+            results += rs
+            if plan.applyOne && !rs.isEmpty { break }
+        }
+        var v = validatePolicy(plan, resource: current, info: info, subject: subject, admission: admission)
+        v.rules = results + v.rules
+        return v
+    }
+
+    func validatePolicy(_ plan: PolicyPlan, resource: JSONValue, info: ResourceInfo, subject: Matcher.Subject, admission: AdmissionInfo) -> PolicyResult {
+        if let invalid = plan.invalid { return invalid }
+        var results: [RuleResult] = []
+        for rp in plan.validateRules {
+            if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
+            guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
+            let action = rp.fixedAction ?? failureAction(plan.policy, rp.rule, info: info, admission: admission)
+            if !exceptions.isEmpty, let ex = exceptionKeys(plan.policy, rp.rule, subject) {
+                results.append(RuleResult(rule: rp.rule.name, type: .validation, status: .skip, message: "rule is skipped due to policy exceptions" + ex.joined(separator: ", "), failureAction: action, exceptions: ex))
+                continue
+            }
+            if !rp.rule.unsupported.isEmpty {
+                results.append(unsupportedResult(rp.rule, type: .validation, action: action))
+                if plan.applyOne { break }
+                continue
+            }
+            guard let v = rp.rule.validate else { continue }
+            if admission.operation == "DELETE" { continue }
+            var r = validate(rp, v, resource: resource, action: action)
+            // allowExistingViolations: on UPDATE under Enforce, a failure the old object already had is skipped
+            if action == .enforce, v.allowExistingViolations, admission.operation == "UPDATE", r.status == .fail, let old = admission.oldObject {
+                var oldAdmission = admission
+                oldAdmission.operation = "CREATE"
+                if Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, Matcher.subject(ResourceInfo(old), oldAdmission)),
+                   validate(rp, v, resource: old, action: action).status == .fail {
+                    r = RuleResult(rule: rp.rule.name, type: .validation, status: .skip, message: "skipping the rule evaluation as pre-existing violations are allowed", failureAction: action)
+                }
+            }
+            results.append(r)
+            if plan.applyOne { break }
+        }
+        return PolicyResult(policy: plan.policy.name, policyNamespace: plan.policy.namespace, kind: plan.policy.kind, failurePolicy: plan.policy.failurePolicy, rules: results, invalidReason: nil)
+    }
+
+    func unsupportedResult(_ rule: Rule, type: RuleType, action: FailureAction) -> RuleResult {
+        RuleResult(rule: rule.name, type: type, status: .error, message: "rule \(rule.name) is not supported by signet: " + rule.unsupported.joined(separator: "; "), failureAction: action)
+    }
+
+    func exceptionKeys(_ p: ClusterPolicy, _ rule: Rule, _ subject: Matcher.Subject) -> [String]? {
+        guard !exceptions.isEmpty else { return nil }
+        let keys = exceptions.filter { e in
+            !e.hasConditions && e.covers(policy: p.name, policyNamespace: p.kind == "Policy" ? p.namespace : nil, rule: rule.name) && Matcher.exceptionMatches(e.match, subject)
+        }.map(\.key)
+        return keys.isEmpty ? nil : keys
+    }
+
+    // MARK: - Failure action
+
+    /// Kyverno's resolution: rule `validate.failureActionOverrides` > rule `failureAction`
+    /// (verifyImages: any Enforce entry, else the first set) > spec overrides > spec action.
+    public func failureAction(_ p: ClusterPolicy, _ rule: Rule, info: ResourceInfo, admission: AdmissionInfo) -> FailureAction {
+        func matchOverride(_ overrides: [FailureActionOverride]) -> FailureAction? {
+            for o in overrides {
+                if o.namespaces.isEmpty {
+                    if o.namespaceSelector == nil || o.namespaceSelector!.matches(admission.namespaceLabels) { return o.action }
+                    continue
+                }
+                for ns in o.namespaces where Wildcard.match(ns, info.namespace) {
+                    if o.namespaceSelector == nil || o.namespaceSelector!.matches(admission.namespaceLabels) { return o.action }
+                }
+            }
+            return nil
+        }
+        if let v = rule.validate {
+            if let a = matchOverride(v.failureActionOverrides) { return a }
+            if let a = v.failureAction { return a }
+        } else if rule.hasVerifyImages {
+            let set = rule.verifyImages.compactMap(\.failureAction)
+            if set.contains(.enforce) { return .enforce }
+            if let first = set.first { return first }
+        }
+        if let a = matchOverride(p.validationFailureActionOverrides) { return a }
+        return p.validationFailureAction
+    }
+
+    // MARK: - validate
+
+    func validate(_ rp: RulePlan, _ v: Validation, resource: JSONValue, action: FailureAction) -> RuleResult {
+        let rule = rp.rule
+        func result(_ s: RuleStatus, _ m: String, path: String? = nil) -> RuleResult {
+            RuleResult(rule: rule.name, type: .validation, status: s, message: m, path: path, failureAction: action)
+        }
+        if let pattern = v.pattern {
+            switch pattern.match(resource) {
+            case .pass: return result(.pass, rp.passMessage)
+            case .skip(let m): return result(.skip, m)
+            case .fail(let path, let m): return result(.fail, errorMessage(rule, v, path: path, error: m), path: path)
+            case .error(let m): return result(.error, errorMessage(rule, v, path: "", error: m))
+            }
+        }
+        if let patterns = v.anyPattern {
+            var failed: [String] = []
+            var skipped: [String] = []
+            for (i, pattern) in patterns.enumerated() {
+                switch pattern.match(resource) {
+                case .pass: return result(.pass, "validation rule '\(rule.name)' anyPattern[\(i)] passed.")
+                case .skip(let m): skipped.append("rule \(rule.name)[\(i)] skipped: \(m)")
+                case .fail(let path, _): failed.append("rule \(rule.name)[\(i)] failed at path \(path)")
+                case .error(let m): failed.append("rule \(rule.name)[\(i)] failed: \(m)")
+                }
+            }
+            if !skipped.isEmpty && failed.isEmpty { return result(.skip, skipped.joined(separator: " ")) }
+            if !failed.isEmpty {
+                let errs = failed.joined(separator: " ")
+                guard let msg = v.message, !msg.isEmpty else { return result(.fail, "validation error: \(errs)") }
+                return result(.fail, msg.hasSuffix(".") ? "validation error: \(msg) \(errs)" : "validation error: \(msg). \(errs)")
+            }
+            return result(.pass, v.message ?? "")
+        }
+        return result(.error, "invalid validation rule: pattern or anyPattern expected")
+    }
+
+    /// Kyverno `buildErrorMessage`.
+    func errorMessage(_ rule: Rule, _ v: Validation, path: String, error: String) -> String {
+        guard var msg = v.message, !msg.isEmpty else {
+            if !path.isEmpty { return "validation error: rule \(rule.name) failed at path \(path)" }
+            return "validation error: rule \(rule.name) execution error: \(error)"
+        }
+        if !msg.hasSuffix(".") { msg += "." }
+        if !path.isEmpty { return "validation error: \(msg) rule \(rule.name) failed at path \(path)" }
+        return "validation error: \(msg) rule \(rule.name) execution error: \(error)"
+    }
+}
+
+/// A rule ready for evaluation (shared, never copied per request).
+final class RulePlan: Sendable {
+    let rule: Rule
+    let passMessage: String
+    /// Kinds the rule can possibly match (a cheap necessary condition), nil when wildcards make it open.
+    let kindFilter: Set<String>?
+    /// The failure action when it cannot depend on the namespace (no overrides anywhere).
+    let fixedAction: FailureAction?
+
+    init(_ rule: Rule, policy: ClusterPolicy) {
+        self.rule = rule
+        passMessage = "validation rule '\(rule.name)' passed."
+        let filters = rule.match.any + rule.match.all + [rule.match.legacy]
+        let withKinds = filters.filter { !$0.resources.kinds.isEmpty }
+        if withKinds.isEmpty || (!rule.match.any.isEmpty && withKinds.count != rule.match.any.count) || (rule.match.any.isEmpty && rule.match.all.isEmpty && rule.match.legacy.resources.kinds.isEmpty) {
+            kindFilter = nil
+        } else {
+            let kinds = withKinds.flatMap(\.resources.kinds)
+            kindFilter = kinds.contains { Wildcard.containsWildcard($0.kind) } ? nil : Set(kinds.map(\.kind))
+        }
+        if let v = rule.validate, v.failureActionOverrides.isEmpty {
+            fixedAction = v.failureAction ?? (policy.validationFailureActionOverrides.isEmpty ? policy.validationFailureAction : nil)
+        } else {
+            fixedAction = nil
+        }
+    }
+}
+
+/// A policy ready for evaluation.
+final class PolicyPlan: Sendable {
+    let policy: ClusterPolicy
+    let validateRules: [RulePlan]
+    let imageRules: [RulePlan]
+    let invalid: PolicyResult?
+    let applyOne: Bool
+    /// For a namespaced Policy: the only namespace it applies to.
+    let scopeNamespace: String?
+
+    init(_ p: ClusterPolicy) {
+        policy = p
+        validateRules = p.effectiveRules.filter { $0.hasValidate || (!$0.hasVerifyImages && !$0.unsupported.isEmpty) }.map { RulePlan($0, policy: p) }
+        imageRules = p.effectiveRules.filter(\.hasVerifyImages).map { RulePlan($0, policy: p) }
+        applyOne = p.applyRules == "One"
+        scopeNamespace = p.kind == "Policy" ? p.namespace : nil
+        if p.isInvalid {
+            let reason = p.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "; ")
+            invalid = PolicyResult(policy: p.name, policyNamespace: p.namespace, kind: p.kind, failurePolicy: p.failurePolicy, rules: [], invalidReason: reason)
+        } else {
+            invalid = nil
+        }
+    }
+}

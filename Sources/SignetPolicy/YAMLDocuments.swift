@@ -1,0 +1,103 @@
+import Foundation
+import Yams
+
+/// Reads YAML (one or several `---` documents) into `JSONValue`s, resolving plain scalars the way
+/// Kubernetes' YAML reader (go-yaml, YAML 1.1 rules) does: `true/yes/on` booleans, integers, floats,
+/// `null`/`~`/empty as null; quoted scalars are always strings.
+public enum YAMLDocuments {
+    /// Every non-empty document of `text`.
+    public static func parse(_ text: String) throws -> [JSONValue] {
+        var out: [JSONValue] = []
+        do {
+            for node in try Yams.compose_all(yaml: text) {
+                let v = convert(node)
+                if case .null = v { continue }
+                out.append(v)
+            }
+        } catch let e as SignetPolicyError {
+            throw e
+        } catch {
+            throw SignetPolicyError(.invalidYAML, "invalid yaml: \(error)")
+        }
+        return out
+    }
+
+    /// Reads and parses a file.
+    public static func load(path: String) throws -> [JSONValue] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SignetPolicyError(.io, "cannot read \(path)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self))
+    }
+
+    static func convert(_ node: Node) -> JSONValue {
+        switch node {
+        case .scalar(let s):
+            if s.style != .plain { return .string(s.string) }
+            return resolvePlain(s.string)
+        case .sequence(let seq):
+            return .array(seq.map(convert))
+        case .mapping(let m):
+            var o: [String: JSONValue] = [:]
+            for (k, v) in m {
+                let key: String
+                switch convert(k) {
+                case .string(let s): key = s
+                case .integer(let i): key = String(i)
+                case .bool(let b): key = b ? "true" : "false"
+                case .number(let d): key = "\(d)"
+                case .null: key = "null"
+                default: key = k.string ?? ""
+                }
+                o[key] = convert(v)
+            }
+            return .object(o)
+        case .alias:
+            return .null
+        }
+    }
+
+    static func resolvePlain(_ s: String) -> JSONValue {
+        switch s {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y": return .bool(true)
+        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N": return .bool(false)
+        default: break
+        }
+        guard let f = s.utf8.first, (f >= 0x30 && f <= 0x39) || f == UInt8(ascii: "-") || f == UInt8(ascii: "+") || f == UInt8(ascii: ".") else {
+            return .string(s)
+        }
+        let cleaned = s.replacingOccurrences(of: "_", with: "")
+        var body = Substring(cleaned)
+        var negative = false
+        if body.hasPrefix("-") { negative = true; body = body.dropFirst() } else if body.hasPrefix("+") { body = body.dropFirst() }
+        if body.hasPrefix("0x"), let v = Int64(body.dropFirst(2), radix: 16) { return .integer(negative ? -v : v) }
+        if body.hasPrefix("0b"), let v = Int64(body.dropFirst(2), radix: 2) { return .integer(negative ? -v : v) }
+        if body.hasPrefix("0o"), let v = Int64(body.dropFirst(2), radix: 8) { return .integer(negative ? -v : v) }
+        if body.count > 1, body.hasPrefix("0"), body.allSatisfy({ $0 >= "0" && $0 <= "7" }), let v = Int64(body.dropFirst(), radix: 8) {
+            return .integer(negative ? -v : v)
+        }
+        if !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            if let v = Int64(cleaned) { return .integer(v) }
+            if let d = Double(cleaned) { return .number(d) }
+        }
+        switch body {
+        case ".inf", ".Inf", ".INF": return .number(negative ? -.infinity : .infinity)
+        case ".nan", ".NaN", ".NAN": return .number(.nan)
+        default: break
+        }
+        // YAML 1.1 float: digits with optional fraction and exponent
+        var sawDigit = false, valid = true, sawDot = false, sawExp = false
+        var prev: Character = " "
+        for c in body {
+            if c.isASCII && c.isNumber { sawDigit = true }
+            else if c == "." && !sawDot && !sawExp { sawDot = true }
+            else if (c == "e" || c == "E") && sawDigit && !sawExp { sawExp = true }
+            else if (c == "+" || c == "-") && (prev == "e" || prev == "E") {}
+            else { valid = false; break }
+            prev = c
+        }
+        if valid, sawDigit, sawDot || sawExp, let d = Double(cleaned) { return .number(d) }
+        return .string(s)
+    }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import SignetPolicy
+
+/// `signet apply POLICY... --resource R...`: applies Kyverno policies to resource files and prints
+/// failures and counts like `kyverno apply` (exit 1 on violations or errors).
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "apply", abstract: "Apply Kyverno policies to resources.")
+
+    @Argument(help: "Policy files or directories.")
+    var policies: [String]
+
+    @Option(name: [.customShort("r"), .long], parsing: .upToNextOption, help: "Resource files.")
+    var resource: [String] = []
+
+    @Option(name: [.customShort("u"), .long], help: "User info file (cli.kyverno.io/v1alpha1 UserInfo).")
+    var userinfo: String?
+
+    @Option(name: [.customShort("f"), .customLong("values-file")], help: "Values file (namespace labels: namespaceSelector).")
+    var valuesFile: String?
+
+    @Option(name: [.customShort("e"), .customLong("exception")], parsing: .upToNextOption, help: "PolicyException files.")
+    var exceptions: [String] = []
+
+    @Option(name: .customLong("secret"), help: "Public key file for a keys.secret attestor, as NAMESPACE/NAME=FILE (FILE may be a directory holding cosign.pub).")
+    var secrets: [String] = []
+
+    @Flag(help: "Report Audit failures as warnings.")
+    var auditWarn = false
+
+    @Flag(help: "Treat fields Signet does not implement as errors.")
+    var strict = false
+
+    @Option(help: .hidden)
+    var benchmark: Int?
+
+    func run() async throws {
+        guard !resource.isEmpty else { throw CLIError("resource file(s) or cluster required") }
+        let loader = PolicyLoader(strict: strict)
+        var loaded: [ClusterPolicy] = []
+        for p in policies {
+            let r = try loader.load(path: p)
+            loaded += r.policies
+            for d in r.diagnostics { print(d) }
+        }
+        var valid: [ClusterPolicy] = []
+        var skipped: [(String, String)] = []
+        for p in loaded {
+            for d in p.diagnostics where d.severity == .warning { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
+            if p.isInvalid { skipped.append((p.name, p.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "; "))) }
+            else { valid.append(p) }
+        }
+        if loaded.isEmpty { throw CLIError("require policy") }
+
+        var resources: [JSONValue] = []
+        for path in resource {
+            for d in try YAMLDocuments.load(path: path) {
+                if d["kind"]?.stringValue?.hasSuffix("List") == true { resources += d["items"]?.arrayValue ?? [] } else { resources.append(d) }
+            }
+        }
+        var admission = AdmissionInfo()
+        if let u = userinfo, let ui = try YAMLDocuments.load(path: u).first {
+            admission.roles = ui["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            admission.clusterRoles = ui["clusterRoles"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            admission.username = ui["userInfo"]?["username"]?.stringValue ?? ""
+            admission.groups = ui["userInfo"]?["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        }
+        var nsLabels: [String: [String: String]] = [:]
+        if let v = valuesFile {
+            for d in try YAMLDocuments.load(path: v) {
+                for e in d["namespaceSelector"]?.arrayValue ?? [] {
+                    if let n = e["name"]?.stringValue { nsLabels[n] = e["labels"]?.stringMap ?? [:] }
+                }
+                if let op = d["globalValues"]?["request.operation"]?.stringValue { admission.operation = op }
+            }
+        }
+        var exc: [PolicyException] = []
+        for e in exceptions {
+            for d in try YAMLDocuments.load(path: e) { if let x = PolicyException(document: d, strict: strict) { exc.append(x) } }
+        }
+        var secretKeys: [String: String] = [:]
+        for s in secrets {
+            guard let eq = s.firstIndex(of: "=") else { throw CLIError("--secret expects NAMESPACE/NAME=FILE, got \(s)") }
+            let id = String(s[..<eq])
+            var file = String(s[s.index(after: eq)...])
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isDir), isDir.boolValue { file = (file as NSString).appendingPathComponent("cosign.pub") }
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            secretKeys[id] = String(decoding: data, as: UTF8.self)
+        }
+        // The lead may wire SignetAdmission's CosignImageVerifier here; without one, verifyImages
+        // rules report "no image verifier is configured" as an error.
+        let engine = PolicyEngine(policies: valid, exceptions: exc, verifier: nil, configuration: .init(secretKeys: secretKeys))
+
+        for (name, reason) in skipped {
+            print("\nPolicies Skipped (as required variables are not provided by the user):")
+            print("1. \(name): \(reason)")
+        }
+        let ruleCount = valid.reduce(0) { $0 + $1.effectiveRules.count }
+        if exc.isEmpty {
+            print("\nApplying \(ruleCount) policy rule(s) to \(resources.count) resource(s)...")
+        } else {
+            print("\nApplying \(ruleCount) policy rule(s) to \(resources.count) resource(s) with \(exc.count) exception(s)...")
+        }
+        if let n = benchmark {
+            // policy evaluations per second of the validate rules, per resource (single thread)
+            for res in resources {
+                let info = ResourceInfo(res)
+                var a = admission
+                a.namespaceLabels = nsLabels[info.namespace] ?? [:]
+                let start = ContinuousClock.now
+                let results = engine.benchmarkValidate(res, admission: a, iterations: n)
+                let secs = (ContinuousClock.now - start) / .seconds(1)
+                print("\(info.kind)/\(info.name): \(n) evaluations of \(valid.count) policies in \(String(format: "%.3f", secs)) s: \(Int(Double(n) / secs)) resource evaluations/s, \(Int(Double(n * valid.count) / secs)) policy evaluations/s (\(results) rule results)")
+            }
+            return
+        }
+        var pass = 0, fail = 0, warn = 0, error = 0, skip = 0
+        for res in resources {
+            let info = ResourceInfo(res)
+            var a = admission
+            a.namespaceLabels = nsLabels[info.namespace] ?? [:]
+            let response = await engine.evaluate(res, admission: a)
+            for p in response.policies {
+                var failed: [RuleResult] = []
+                var audit = false
+                for r in p.rules {
+                    switch r.status {
+                    case .pass: pass += 1
+                    case .fail:
+                        if auditWarn && r.failureAction == .audit { warn += 1; audit = true } else { fail += 1 }
+                        failed.append(r)
+                    case .warn: warn += 1
+                    case .error: error += 1
+                    case .skip: skip += 1
+                    }
+                }
+                if !failed.isEmpty {
+                    let resPath = "\(info.namespace)/\(info.kind)/\(info.name)"
+                    print("policy \(p.policy) -> resource \(resPath) failed\(audit ? " as audit warning" : ""):")
+                    for (i, r) in failed.enumerated() { print("\(i + 1) - \(r.rule) \(r.message.isEmpty ? "validation failed" : r.message)") }
+                }
+                for r in p.rules where r.status == .error {
+                    print("error: policy \(p.policy) rule \(r.rule): \(r.message)")
+                }
+            }
+        }
+        print("\npass: \(pass), fail: \(fail), warn: \(warn), error: \(error), skip: \(skip) ")
+        if fail > 0 { throw CLIError("exit as there are policy violations") }
+        if error > 0 { throw CLIError("exit as there are policy errors") }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import SignetOCI
+import SignetSigning
+
+/// `signet prune REPOSITORY [--dry-run] [--delete]`: finds signature tags (`sha256-HEX.sig/.att/.sbom`)
+/// whose image digest no longer exists in REPOSITORY, and with `--delete` removes them. Signatures of
+/// images that exist (or could not be checked) are never touched.
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove signatures whose image no longer exists.")
+
+    @Flag(name: .long, help: "Only list what would be deleted (the default).")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Delete the orphaned signature tags.")
+    var delete = false
+
+    @Option(name: .long, help: ArgumentHelp("The signatures of REPOSITORY live in this repository (overrides COSIGN_REPOSITORY).", valueName: "repository"))
+    var signatureRepository: String?
+
+    @OptionGroup var registry: RegistryOptions
+
+    @Argument(help: "The image repository, e.g. localhost:5000/app.")
+    var repository: String
+
+    func validate() throws {
+        if dryRun && delete { throw ValidationError("--dry-run and --delete exclude each other") }
+    }
+
+    func run() async throws {
+        let repo = try Reference.cli(repository).repositoryOnly
+        let signatureRepo = try SignatureCLI.signatureRepository(flag: signatureRepository)
+        let storage = signatureRepo?.repository ?? repo
+        let store = SignatureStore(client: try registry.makeClient())
+        let progress = ProgressLine()
+        let report: PruneReport
+        do {
+            report = try await store.prune(imageRepository: repo, signatureRepository: signatureRepo, delete: delete) { done, total in
+                progress.update(done, total)
+            }
+        } catch let e as SignetOCIError {
+            throw CLIError(e.message)
+        }
+        progress.finish()
+        for tag in report.orphans { print("\(storage.repositoryName):\(tag.tag)") }
+        for (tag, reason) in report.unchecked {
+            FileHandle.standardError.write(Data("skipped \(storage.repositoryName):\(tag.tag): \(reason)\n".utf8))
+        }
+        for tag in report.sharedWithKept {
+            FileHandle.standardError.write(Data("kept \(storage.repositoryName):\(tag.tag): its manifest is shared with a signature that is kept\n".utf8))
+        }
+        var summary = "\(report.checked) signature tags checked: \(report.orphans.count) orphaned, \(report.kept.count) of existing images kept"
+        if !report.unchecked.isEmpty { summary += ", \(report.unchecked.count) not checked (kept)" }
+        if delete {
+            summary += "; deleted \(report.deleted.count)"
+        } else if !report.orphans.isEmpty {
+            summary += "; dry run, nothing deleted (use --delete)"
+        }
+        SignatureCLI.info(summary)
+    }
+}
+
+/// A `\r`-updated progress line on stderr, shown only for long runs.
+final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private var shown = false
+    private var lastTime = Date.distantPast
+    private let start = Date()
+
+    func update(_ done: Int, _ total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        // Long runs only: more than 50 tags or more than a second.
+        guard total > 50 || now.timeIntervalSince(start) > 1 else { return }
+        guard done == total || now.timeIntervalSince(lastTime) > 0.2 else { return }
+        lastTime = now
+        shown = true
+        FileHandle.standardError.write(Data("\rchecking signature tags: \(done)/\(total)".utf8))
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

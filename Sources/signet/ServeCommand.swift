@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SignetAdmission
+import SignetPolicy
+
+/// `signet serve`: the admission webhook (HTTPS), Kyverno-compatible.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the admission webhook.",
+        discussion: """
+            Serves POST /mutate (verifyImages: verifies signatures and pins tags to the verified \
+            digests) and POST /validate (validate rules, verifyDigest and required) as \
+            AdmissionReview v1 over HTTPS, plus GET /healthz, /readyz, /metrics (Prometheus) and \
+            /reports (recent violations as wgpolicyk8s.io/v1alpha2 PolicyReports).
+
+            Policies (every *.yaml, *.yml, *.json in --policies) and the TLS files are re-read when \
+            they change; a bad policy file is reported and the last good set keeps serving.
+
+            kms: hashivault://KEY keys use the Vault settings of the environment (VAULT_ADDR, \
+            VAULT_TOKEN or a login: in a cluster, VAULT_AUTH_METHOD=kubernetes with VAULT_AUTH_ROLE \
+            and the service-account token).
+            """)
+
+    @Option(name: .customLong("policies"), help: "Directory of Kyverno ClusterPolicy files.")
+    var policies: String
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) of the server.")
+    var tlsCert: String
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of the server.")
+    var tlsKey: String
+
+    @Option(name: .customLong("port"), help: "HTTPS port.")
+    var port: Int = 9443
+
+    @Option(name: .customLong("host"), help: "Address to listen on.")
+    var host: String = "0.0.0.0"
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest AdmissionReview accepted (larger: 413).")
+    var maxBodyBytes: Int = 3 * 1024 * 1024
+
+    @Option(name: .customLong("webhook-timeout"), help: "Webhook timeout assumed when the API server sends none (seconds).")
+    var webhookTimeout: Double = 10
+
+    @Option(name: .customLong("timeout-margin"), help: "Time kept free before the webhook timeout (seconds).")
+    var timeoutMargin: Double = 1
+
+    @Option(name: .customLong("cache-ttl"), help: "Lifetime of a successful verification in the cache (seconds).")
+    var cacheTTL: Double = 3600
+
+    @Option(name: .customLong("cache-size"), help: "Maximum number of cached verifications.")
+    var cacheSize: Int = 1000
+
+    @Option(name: .customLong("reload-interval"), help: "How often policy and TLS files are checked (seconds).")
+    var reloadInterval: Double = 2
+
+    @Option(name: .customLong("reports-size"), help: "How many recent violations /reports keeps.")
+    var reportsSize: Int = 1000
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var vault: VaultLoginFlags
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("invalid --log-level \(logLevel)") }
+        guard webhookTimeout > 0, webhookTimeout <= 30 else { throw ValidationError("--webhook-timeout must be 1-30 seconds") }
+        guard timeoutMargin >= 0, timeoutMargin < webhookTimeout else { throw ValidationError("--timeout-margin must be less than --webhook-timeout") }
+        guard maxBodyBytes > 1024 else { throw ValidationError("--max-body-bytes is too small") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "signet.serve")
+        let metrics = AdmissionMetrics()
+        let store = PolicyStore(directory: policies, logger: logger, metrics: metrics)
+        do {
+            try store.load()
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let environment = vault.applied(to: ProcessInfo.processInfo.environment)
+        let keys = KMSOptions.makeKeyProviderRegistry(base: KeyOptions.registry(environment: environment), environment: environment)
+        let verifier = CosignImageVerifier(client: try registry.makeClient(), keyProviders: keys)
+        let verification = VerificationService(verifier: verifier, resolver: verifier, ttl: .milliseconds(Int64(cacheTTL * 1000)),
+                                               capacity: cacheSize, metrics: metrics, logger: logger)
+        let violations = ViolationStore(capacity: reportsSize)
+        let controller = AdmissionController(policies: store, verification: verification, metrics: metrics,
+                                             violations: violations, logger: logger)
+        let tls: ReloadingTLSIdentity
+        do {
+            tls = try ReloadingTLSIdentity(certificatePath: tlsCert, keyPath: tlsKey)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let configuration = AdmissionServer.Configuration(
+            host: host, port: port, maxBodySize: maxBodyBytes,
+            defaultTimeout: .milliseconds(Int64(webhookTimeout * 1000)),
+            timeoutMargin: .milliseconds(Int64(timeoutMargin * 1000)),
+            reloadInterval: .milliseconds(Int64(reloadInterval * 1000)))
+        let server = AdmissionServer(configuration: configuration, tls: tls, reviewer: controller, metrics: metrics,
+                                     violations: violations, logger: logger,
+                                     reloaders: [{ store.reloadIfChanged() }])
+        try await server.run { port in
+            logger.info("signet webhook listening", metadata: ["address": "\(host):\(port)", "policies": "\(policies)"])
+        }
+    }
+}

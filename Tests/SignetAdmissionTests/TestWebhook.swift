@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import SignetPolicy
+import Synchronization
+@testable import SignetAdmission
+
+/// A real `AdmissionServer` on a free loopback port with a freshly generated CA, and an HTTPS
+/// client that trusts only that CA. `stop()` shuts the server down gracefully.
+final class TestWebhook: Sendable {
+    let port: Int
+    let directory: URL
+    let client: HTTPClient
+    let server: AdmissionServer
+    let certificates: WebhookCertificates
+    private let task: Task<Void, any Error>
+
+    var baseURL: String { "https://127.0.0.1:\(port)" }
+
+    init(reviewer: any AdmissionReviewer, configuration: AdmissionServer.Configuration = .init(host: "127.0.0.1", port: 0),
+         metrics: AdmissionMetrics = AdmissionMetrics(), violations: ViolationStore = ViolationStore(),
+         reloaders: [@Sendable () async -> Void] = []) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("signet-webhook-\(UUID().uuidString)")
+        certificates = try WebhookCertificates.generate(dnsNames: ["localhost", "127.0.0.1"])
+        try certificates.write(to: directory)
+        let tls = try ReloadingTLSIdentity(certificatePath: directory.appendingPathComponent("tls.crt").path,
+                                           keyPath: directory.appendingPathComponent("tls.key").path)
+        var logger = Logger(label: "signet-test")
+        logger.logLevel = .warning
+        var config = configuration
+        config.host = "127.0.0.1"
+        config.port = 0
+        server = AdmissionServer(configuration: config, tls: tls, reviewer: reviewer, metrics: metrics,
+                                 violations: violations, logger: logger, reloaders: reloaders)
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let server = self.server
+        task = Task {
+            try await server.run(gracefulShutdownSignals: []) { port in
+                continuation.yield(port)
+                continuation.finish()
+            }
+        }
+        var bound = 0
+        for await p in stream { bound = p }
+        port = bound
+        client = HTTPClient(eventLoopGroupProvider: .singleton,
+                            configuration: .init(tlsConfiguration: try Self.clientTLS(caPEM: certificates.caCertificatePEM)))
+    }
+
+    static func clientTLS(caPEM: String) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        return tls
+    }
+
+    struct Reply {
+        let status: Int
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: JSONValue? { try? JSONValue(json: body) }
+        /// The `response` of an AdmissionReview reply.
+        var response: JSONValue? { json?["response"] }
+    }
+
+    func send(_ method: HTTPMethod = .POST, _ path: String, body: Data? = nil,
+              contentType: String? = "application/json") async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return Reply(status: Int(response.status.code), body: Data(buffer: bytes))
+    }
+
+    func review(_ path: String, _ request: AdmissionRequestBuilder) async throws -> Reply {
+        try await send(.POST, path, body: request.reviewData)
+    }
+
+    func stop() async {
+        try? await client.shutdown()
+        task.cancel()
+        _ = try? await task.value
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Builds AdmissionReview bodies for a Pod.
+struct AdmissionRequestBuilder {
+    var uid = UUID().uuidString
+    var namespace = "default"
+    var name = "pod-1"
+    var operation = "CREATE"
+    var images: [String] = ["nginx:1.25"]
+    var initImages: [String] = []
+    var labels: [String: String] = [:]
+
+    var pod: JSONValue {
+        func containers(_ images: [String], prefix: String) -> JSONValue {
+            .array(images.enumerated().map { i, image in ["name": .string("\(prefix)\(i)"), "image": .string(image)] })
+        }
+        var spec: [String: JSONValue] = ["containers": containers(images, prefix: "c")]
+        if !initImages.isEmpty { spec["initContainers"] = containers(initImages, prefix: "init") }
+        return [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": ["name": .string(name), "namespace": .string(namespace),
+                         "labels": .object(labels.mapValues { .string($0) })],
+            "spec": .object(spec),
+        ]
+    }
+
+    var review: JSONValue {
+        [
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": [
+                "uid": .string(uid),
+                "kind": ["group": "", "version": "v1", "kind": "Pod"],
+                "resource": ["group": "", "version": "v1", "resource": "pods"],
+                "name": .string(name), "namespace": .string(namespace), "operation": .string(operation),
+                "userInfo": ["username": "alice", "groups": ["system:authenticated"]],
+                "object": pod, "dryRun": false,
+            ],
+        ]
+    }
+
+    var reviewData: Data { Data(review.jsonString.utf8) }
+    var request: AdmissionRequest { try! AdmissionReview(parsing: reviewData).request! }
+}
+
+/// A reviewer that answers with a fixed closure.
+struct FakeReviewer: AdmissionReviewer {
+    var ready = true
+    var answer: @Sendable (AdmissionRequest, AdmissionPhase) async -> AdmissionResponse
+    func review(_ request: AdmissionRequest, phase: AdmissionPhase, deadline: ContinuousClock.Instant) async -> AdmissionResponse {
+        await answer(request, phase)
+    }
+    var isReady: Bool { ready }
+}

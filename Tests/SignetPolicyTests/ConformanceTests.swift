@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import SignetTestSupport
+@testable import SignetPolicy
+
+/// Runs the Kyverno CLI conformance corpus (../shared/conformance/kyverno) through the engine.
+@Suite struct ConformanceTests {
+    static let corpus = RepositoryPaths.shared.appendingPathComponent("conformance/kyverno").path
+
+    func run(_ sub: String) async throws -> [KyvernoTestRunner.CaseResult] {
+        let dir = ConformanceTests.corpus + "/" + sub
+        #expect(FileManager.default.fileExists(atPath: dir), "conformance corpus missing at \(dir)")
+        let results = await KyvernoTestRunner().run(directories: [dir])
+        #expect(!results.isEmpty, "no kyverno-test.yaml found below \(dir)")
+        return results
+    }
+
+    func report(_ name: String, _ results: [KyvernoTestRunner.CaseResult]) {
+        var lines: [String] = []
+        var matched = 0, total = 0
+        for r in results {
+            let rel = r.path.replacingOccurrences(of: ConformanceTests.corpus + "/", with: "")
+            lines.append("  \(rel): \(r.passed)/\(r.passed + r.failed)\(r.error.map { " (\($0))" } ?? "")")
+            matched += r.passed
+            total += r.passed + r.failed
+        }
+        print("conformance \(name): \(results.count) cases, \(matched)/\(total) expected results matched\n" + lines.joined(separator: "\n"))
+    }
+
+    @Test func policiesCorpusPasses() async throws {
+        let results = try await run("policies")
+        report("policies", results)
+        #expect(results.count == 53)
+        for r in results {
+            #expect(r.error == nil, "\(r.path): \(r.error ?? "")")
+            for row in r.rows where !row.success {
+                Issue.record("\(r.path): \(row.policy)/\(row.rule) on \(row.resource): \(row.reason) — \(row.message)")
+            }
+        }
+    }
+
+    @Test func cliCorpusPasses() async throws {
+        let results = try await run("cli").filter { !$0.path.contains("/test-fail/") }
+        report("cli (excluding test-fail)", results)
+        #expect(results.count == 21)
+        for r in results {
+            #expect(r.error == nil, "\(r.path): \(r.error ?? "")")
+            for row in r.rows where !row.success {
+                Issue.record("\(r.path): \(row.policy)/\(row.rule) on \(row.resource): \(row.reason) — \(row.message)")
+            }
+        }
+    }
+
+    /// Kyverno's CI expects `kyverno test` to fail on these (check-cli-tests.yaml).
+    @Test(arguments: ["missing-policy", "missing-resource", "missing-rule"])
+    func testFailCasesFail(_ name: String) async throws {
+        let results = try await run("cli/test/cli/test-fail/" + name)
+        report("test-fail/" + name, results)
+        #expect(results.reduce(0) { $0 + $1.failed } > 0)
+    }
+
+    /// `invalid-ns*` sit under test-fail/ but Kyverno's CI does not run them; with Kyverno's current
+    /// semantics (exclude with clusterRoles and no user info does not apply) the expected `fail` is
+    /// produced, so they pass. Recorded, not asserted as failures.
+    @Test(arguments: ["invalid-ns", "invalid-ns-deprecated"])
+    func invalidNamespaceCasesFollowKyvernoSemantics(_ name: String) async throws {
+        let results = try await run("cli/test/cli/test-fail/" + name)
+        report("test-fail/" + name, results)
+        let rows = results.flatMap(\.rows)
+        #expect(rows.count == 1)
+        #expect(rows.first?.actual == "fail")
+    }
+
+    /// JMESPath cases: never a wrong pass or fail — unsupported rules report `error`.
+    @Test func nextCorpusNeverGivesAWrongResult() async throws {
+        let results = try await run("next")
+        report("next", results)
+        for r in results {
+            for row in r.rows where !row.success {
+                #expect(row.actual == "error", "\(r.path): \(row.rule) on \(row.resource) gave \(row.actual), expected \(row.expected)")
+                #expect(row.message.contains("not supported"), "\(row.message)")
+            }
+            #expect(r.diagnostics.contains { $0.message.contains("not supported") })
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import Testing
+@testable import SignetSigning
+
+@Test func placeholderSignetSigning() { #expect(Bool(true)) }
