@@ -65,6 +65,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -126,6 +127,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             path: "Tests/SignetTestSupport",
             swiftSettings: swiftSettings
@@ -139,7 +143,7 @@ let package = Package(
         .testTarget(name: "SignetPolicyTests", dependencies: ["SignetPolicy", "SignetTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SignetAdmissionTests",
-                    dependencies: ["SignetAdmission", "SignetTestSupport",
+                    dependencies: ["SignetAdmission", "SignetKMS", "SignetTestSupport",
                                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                    .product(name: "NIOHTTP1", package: "swift-nio")],

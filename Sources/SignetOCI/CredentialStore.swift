@@ -150,23 +150,25 @@ public struct CredentialStore: Sendable {
                 process.standardInput = stdin
                 process.standardOutput = stdout
                 process.standardError = stderr
+                // The server URL goes into the pipe before the helper starts (it fits the pipe buffer), so a
+                // helper that exits without reading stdin can never cause EPIPE/SIGPIPE here.
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(serverURL.utf8))
+                try? stdin.fileHandleForWriting.close()
                 do { try process.run() } catch {
                     cont.resume(throwing: SignetOCIError(.credentials, "cannot run credential helper \(program)", underlying: error))
                     return
                 }
                 // A helper that hangs (e.g. waiting for a keychain prompt) is stopped after 30 s.
                 DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
-                stdin.fileHandleForWriting.write(Data(serverURL.utf8))
-                try? stdin.fileHandleForWriting.close()
                 let out = stdout.fileHandleForReading.readDataToEndOfFile()
                 let err = stderr.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
                 if process.terminationStatus != 0 {
                     let text = (String(data: out + err, encoding: .utf8) ?? "").lowercased()
-                    if text.contains("credentials not found") || text.contains("not found") {
-                        cont.resume(returning: nil)
-                    } else if process.terminationStatus == 127 {
+                    if process.terminationStatus == 127 {
                         cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) is not installed"))
+                    } else if text.contains("credentials not found") || text.contains("not found") {
+                        cont.resume(returning: nil)
                     } else {
                         cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) failed with status \(process.terminationStatus)"))
                     }

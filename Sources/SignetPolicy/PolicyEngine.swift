@@ -82,7 +82,7 @@ public struct PolicyEngine: Sendable {
         let p = plan.policy
         var results: [RuleResult] = []
         var current = resource
-        for rp in plan.imageRules {
+        for rp in plan.imageRules where admission.operation != "DELETE" {
             if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
             guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
             let action = failureAction(p, rp.rule, info: info, admission: admission)

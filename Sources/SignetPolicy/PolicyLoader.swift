@@ -35,7 +35,10 @@ public struct PolicyLoader: Sendable {
         if isDir.boolValue {
             var result = Result()
             let files = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).sorted()
-            for f in files where f.hasSuffix(".yaml") || f.hasSuffix(".yml") || f.hasSuffix(".json") {
+            // Skip hidden entries: a mounted ConfigMap holds every file twice, under `..data/` and
+            // `..TIMESTAMP/`, beside the visible symlinks.
+            for f in files where (f.hasSuffix(".yaml") || f.hasSuffix(".yml") || f.hasSuffix(".json"))
+                && !f.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
                 let r = try load(path: (path as NSString).appendingPathComponent(f))
                 result.policies += r.policies
                 result.otherDocuments += r.otherDocuments

@@ -9,7 +9,9 @@ public enum YAMLDocuments {
     public static func parse(_ text: String) throws -> [JSONValue] {
         var out: [JSONValue] = []
         do {
-            for node in try Yams.compose_all(yaml: text) {
+            // Parser.nextRoot throws on a syntax error; compose_all's sequence would end silently there.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 let v = convert(node)
                 if case .null = v { continue }
                 out.append(v)

@@ -7,6 +7,8 @@ import SignetPolicy
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "apply", abstract: "Apply Kyverno policies to resources.")
 
+    @OptionGroup(title: "Image verification") var verification: ImageVerifierOptions
+
     @Argument(help: "Policy files or directories.")
     var policies: [String]
 
@@ -88,9 +90,8 @@ struct ApplyCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
             secretKeys[id] = String(decoding: data, as: UTF8.self)
         }
-        // The lead may wire SignetAdmission's CosignImageVerifier here; without one, verifyImages
-        // rules report "no image verifier is configured" as an error.
-        let engine = PolicyEngine(policies: valid, exceptions: exc, verifier: nil, configuration: .init(secretKeys: secretKeys))
+        let engine = PolicyEngine(policies: valid, exceptions: exc, verifier: try verification.makeVerifier(),
+                                  configuration: .init(secretKeys: secretKeys))
 
         for (name, reason) in skipped {
             print("\nPolicies Skipped (as required variables are not provided by the user):")

@@ -8,6 +8,8 @@ struct TestCommand: AsyncParsableCommand {
         commandName: "test",
         abstract: "Run kyverno-test.yaml test cases (cli.kyverno.io/v1alpha1 Test) found below each directory.")
 
+    @OptionGroup(title: "Image verification") var verification: ImageVerifierOptions
+
     @Argument(help: "Directories (searched recursively) or test files.")
     var paths: [String]
 
@@ -24,7 +26,7 @@ struct TestCommand: AsyncParsableCommand {
     var strict = false
 
     func run() async throws {
-        let runner = KyvernoTestRunner(fileSystem: LocalFileSystem(), fileName: fileName, strict: strict, verifier: nil)
+        let runner = KyvernoTestRunner(fileSystem: LocalFileSystem(), fileName: fileName, strict: strict, verifier: try verification.makeVerifier())
         let results = await runner.run(directories: paths)
         if results.isEmpty { print("\nNo test yamls available") }
         for r in results {

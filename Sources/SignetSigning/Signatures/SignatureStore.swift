@@ -136,25 +136,13 @@ public struct SignatureStore: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            var current = try await currentImage(target)
-            if current.contains(layer) {
-                // Ours is there (an identical signature, or our previous round survived).
-                if attempt == 1 { return .alreadyPresent }
-                if try await survives(layer, at: target) { return .added(manifest: try await manifestDigest(target), attempts: attempt) }
-            } else {
-                guard current.layers.count < maxLayersOnWrite else {
-                    throw SignetSigningError(.limitExceeded,
-                        "signature image \(target) already has \(current.layers.count) layers, the cap of \(maxLayersOnWrite) layers")
+            do {
+                if let result = try await appendRound(layer, target: target, repository: repository, attempt: attempt,
+                                                      pushedConfigs: &pushedConfigs) {
+                    return result
                 }
-                current.append(layer)
-                let (manifest, config) = current.encoded()
-                let configDigest = Digest.sha256(config)
-                if !pushedConfigs.contains(configDigest) {
-                    try await client.pushBlob(config, mediaType: .ociConfig, to: repository)
-                    pushedConfigs.insert(configDigest)
-                }
-                let manifestDigest = try await client.putManifest(manifest, mediaType: .ociManifest, to: target)
-                if try await survives(layer, at: target) { return .added(manifest: manifestDigest, attempts: attempt) }
+            } catch let error as SignetOCIError where Self.isTransient(error) && attempt < maxAttempts {
+                // distribution's filesystem driver can answer 500 while a tag is rewritten concurrently.
             }
             guard attempt < maxAttempts else {
                 throw SignetSigningError(.registry,
@@ -166,18 +154,57 @@ public struct SignatureStore: Sendable {
         }
     }
 
+    /// One read-modify-write round: the result when done, nil when our layer did not survive.
+    func appendRound(_ layer: SignatureLayer, target: Reference, repository: Reference, attempt: Int,
+                     pushedConfigs: inout Set<Digest>) async throws -> AppendResult? {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var current = try await currentImage(target)
+        if current.contains(layer) {
+            // Ours is there (an identical signature, or our previous round survived).
+            if attempt == 1 { return .alreadyPresent }
+            if try await survives(layer, at: target) { return .added(manifest: try await manifestDigest(target), attempts: attempt) }
+            return nil
+        }
+        guard current.layers.count < maxLayersOnWrite else {
+            throw SignetSigningError(.limitExceeded,
+                "signature image \(target) already has \(current.layers.count) layers, the cap of \(maxLayersOnWrite) layers")
+        }
+        current.append(layer)
+        let (manifest, config) = current.encoded()
+        let configDigest = Digest.sha256(config)
+        if !pushedConfigs.contains(configDigest) {
+            try await client.pushBlob(config, mediaType: .ociConfig, to: repository)
+            pushedConfigs.insert(configDigest)
+        }
+        let manifestDigest = try await client.putManifest(manifest, mediaType: .ociManifest, to: target)
+        // A concurrent writer that read before our PUT writes within about one round of its own:
+        // wait at least twice our round's duration (it grows when the registry or machine is slow).
+        let round = clock.now - started
+        if try await survives(layer, at: target, atLeast: round * 2) { return .added(manifest: manifestDigest, attempts: attempt) }
+        return nil
+    }
+
+    /// Server errors and throttling: worth another round.
+    static func isTransient(_ error: SignetOCIError) -> Bool {
+        if error.code == .tooManyRequests { return true }
+        if let status = error.status, status >= 500 { return true }
+        return false
+    }
+
     /// The current signature image at `target` (empty when the tag does not exist).
     func currentImage(_ target: Reference) async throws -> SignatureImage {
         guard let fetched = try await fetchManifest(target) else { return SignatureImage() }
         return try SignatureImage(parsingManifest: fetched.bytes, maxLayers: maxLayersOnWrite)
     }
 
-    /// Whether `layer` is at `target` now and still after the settle delay.
-    func survives(_ layer: SignatureLayer, at target: Reference) async throws -> Bool {
+    /// Whether `layer` is at `target` now and still after the settle delay (at least `atLeast`).
+    func survives(_ layer: SignatureLayer, at target: Reference, atLeast: Duration = .zero) async throws -> Bool {
         guard try await currentImage(target).contains(layer) else { return false }
-        if settleDelay > .zero {
-            let jitter = Int.random(in: 0...Int(settleDelay.components.attoseconds / 1_000_000_000_000_000 + 1))
-            try await Task.sleep(for: settleDelay + .milliseconds(jitter))
+        let delay = max(settleDelay, atLeast)
+        if delay > .zero {
+            let ms = Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+            try await Task.sleep(for: .milliseconds(ms + Int.random(in: 0...(ms / 2 + 1))))
             return try await currentImage(target).contains(layer)
         }
         return true

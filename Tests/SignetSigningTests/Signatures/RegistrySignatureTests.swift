@@ -211,7 +211,7 @@ struct RegistrySignatureTests {
         let reg = try SignatureTestRegistry()
         defer { reg.server.stop() }
         let (image, _) = try await reg.pushImage()
-        let keys = try (0..<6).map { _ in try PrivateKey.generate() }
+        let keys = try (0..<8).map { _ in try PrivateKey.generate() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for key in keys {
                 group.addTask {

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+import SignetAdmission
+import SignetPolicy
+
+/// What `apply` and `test` need to run verifyImages rules for real: registry access and Vault
+/// logins for `kms:` keys. The same verifier (`CosignImageVerifier`) serves the webhook.
+struct ImageVerifierOptions: ParsableArguments {
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var vault: VaultLoginFlags
+
+    /// The verifier verifyImages rules call: signatures read from the registry, keys from
+    /// `publicKeys` PEMs or through the KMS providers (`hashivault://`, `openbao://`).
+    func makeVerifier() throws -> any ImageVerifier {
+        let environment = vault.applied(to: ProcessInfo.processInfo.environment)
+        let keys = KMSOptions.makeKeyProviderRegistry(base: KeyOptions.registry(environment: environment), environment: environment)
+        return CosignImageVerifier(client: try registry.makeClient(), keyProviders: keys)
+    }
+}
