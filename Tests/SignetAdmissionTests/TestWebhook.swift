@@ -80,6 +80,13 @@ final class TestWebhook: Sendable {
         try await send(.POST, path, body: request.reviewData)
     }
 
+    deinit {
+        // A test that threw before stop() must not leave a live HTTPClient behind: AsyncHTTPClient
+        // traps when one is deinitialized without shutdown, which would end the whole test run.
+        try? client.syncShutdown()
+        task.cancel()
+    }
+
     func stop() async {
         try? await client.shutdown()
         task.cancel()
