@@ -26,9 +26,12 @@ public enum YAMLDocuments {
 
     /// Reads and parses a file.
     public static func load(path: String) throws -> [JSONValue] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // FileHandle also reads pipes (`--resource <(...)`, /dev/stdin), which FileManager does not.
+        guard let handle = FileHandle(forReadingAtPath: path),
+              let data = try? handle.readToEnd() ?? Data() else {
             throw SignetPolicyError(.io, "cannot read \(path)")
         }
+        try? handle.close()
         return try parse(String(decoding: data, as: UTF8.self))
     }
 
