@@ -260,13 +260,16 @@ public final class RegistryClient: Sendable {
                 case .bearer: break
                 }
                 continue
-            case 429, 503 where retries < configuration.maxRetries:
+            // `where` binds to one pattern only: each status needs its own bound.
+            case 429 where retries < configuration.maxRetries, 503 where retries < configuration.maxRetries:
                 retries += 1
                 let wait = Self.retryDelay(response.header("Retry-After"), attempt: retries, cap: configuration.maxRetryDelay)
                 configuration.logger.debug("\(response.status) from \(registry), retrying in \(wait)")
                 try await Task.sleep(for: wait)
                 continue
-            case 301, 302, 303, 307, 308 where request.followRedirects:
+            case 301 where request.followRedirects, 302 where request.followRedirects,
+                 303 where request.followRedirects, 307 where request.followRedirects,
+                 308 where request.followRedirects:
                 redirects += 1
                 guard redirects <= 5, let location = response.header("Location") else {
                     throw SignetOCIError(.registryError, "too many redirects from \(registry)", status: response.status)
