@@ -21,24 +21,15 @@ public final class OpenBaoServer: @unchecked Sendable {
     private let http: HTTPClient
     private let ownsHTTP: Bool
 
-    /// The seed's least-privilege policy for signing with `transit/keys/cosign` (FORMATS.md §3).
-    public static let cosignPolicy = """
-    path "transit/keys/cosign" {
-      capabilities = ["read"]
-    }
-    path "transit/hmac/cosign/*" {
-      capabilities = ["update"]
-    }
-    path "transit/sign/cosign/*" {
-      capabilities = ["update"]
-    }
-    path "transit/verify/cosign/*" {
-      capabilities = ["update"]
-    }
-    path "transit/verify/cosign" {
-      capabilities = ["create"]
-    }
-    """
+    /// The seed's least-privilege policy for signing with `transit/keys/cosign` (FORMATS.md §3),
+    /// read from the same file the demo and the docs use (examples/seed/cosign.hcl).
+    public static let cosignPolicy: String = {
+        let url = RepositoryPaths.root.appendingPathComponent("examples/seed/cosign.hcl")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            preconditionFailure("the seed policy \(url.path) is missing from the checkout")
+        }
+        return text
+    }()
 
     /// Starts `bao server -dev` (with `tls`, `-dev-tls` and a generated CA); fails with a message
     /// naming `bao` when it is not installed.
