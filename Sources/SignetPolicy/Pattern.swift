@@ -585,6 +585,27 @@ struct PatternContext {
         }
     }
 
+    /// Matches each (resource element, pattern element) pair at its index: the first real failure
+    /// wins; when every pair was skipped by a conditional anchor, the array is a skip.
+    mutating func elements(_ pairs: [(JSONValue, PatternNode)], _ path: inout [String]) -> PatternError? {
+        var applyCount = 0
+        var skipErrors: [PatternError] = []
+        for (i, (resource, pattern)) in pairs.enumerated() {
+            path.append(String(i))
+            let err = element(resource, pattern, &path)
+            path.removeLast()
+            if let err {
+                if err.isSkip { skipErrors.append(err); continue }
+                return err
+            }
+            applyCount += 1
+        }
+        if applyCount == 0 && !skipErrors.isEmpty {
+            return PatternError(message: PatternContext.combine(skipErrors), path: PatternContext.render(path), isPatternError: true, skipText: true, negationText: skipErrors.contains { $0.negationText || $0.anchorCode == .negation })
+        }
+        return nil
+    }
+
     /// `validateArray`.
     mutating func array(_ ra: [JSONValue], _ elems: [PatternNode], _ path: inout [String]) -> PatternError? {
         guard let first = elems.first else {
@@ -592,44 +613,14 @@ struct PatternContext {
         }
         switch first {
         case .map:
-            var applyCount = 0
-            var skipErrors: [PatternError] = []
-            for (i, r) in ra.enumerated() {
-                path.append(String(i))
-                let err = element(r, first, &path)
-                path.removeLast()
-                if let err {
-                    if err.isSkip { skipErrors.append(err); continue }
-                    return err
-                }
-                applyCount += 1
-            }
-            if applyCount == 0 && !skipErrors.isEmpty {
-                return PatternError(message: PatternContext.combine(skipErrors), path: PatternContext.render(path), isPatternError: true, skipText: true, negationText: skipErrors.contains { $0.negationText || $0.anchorCode == .negation })
-            }
-            return nil
+            return elements(ra.indices.map { (ra[$0], first) }, &path)
         case .scalar:
             return element(.array(ra), first, &path)
         case .array:
             if ra.count < elems.count {
                 return PatternError(message: "validate Array failed, array length mismatch, resource Array len is \(ra.count) and pattern Array len is \(elems.count)", path: "")
             }
-            var applyCount = 0
-            var skipErrors: [PatternError] = []
-            for (i, pe) in elems.enumerated() {
-                path.append(String(i))
-                let err = element(ra[i], pe, &path)
-                path.removeLast()
-                if let err {
-                    if err.isSkip { skipErrors.append(err); continue }
-                    return err
-                }
-                applyCount += 1
-            }
-            if applyCount == 0 && !skipErrors.isEmpty {
-                return PatternError(message: PatternContext.combine(skipErrors), path: PatternContext.render(path), isPatternError: true, skipText: true, negationText: skipErrors.contains { $0.negationText || $0.anchorCode == .negation })
-            }
-            return nil
+            return elements(elems.indices.map { (ra[$0], elems[$0]) }, &path)
         }
     }
 

@@ -74,28 +74,15 @@ public struct KindSelector: Sendable, Hashable {
         self.raw = raw
         var parts = raw.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         if let last = parts.popLast() { parts += last.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
-        func isVersion(_ s: String) -> Bool {
-            if s == "*" { return true }
-            guard s.hasPrefix("v"), s.count > 1 else { return false }
-            let rest = s.dropFirst()
-            guard let digitsEnd = rest.firstIndex(where: { !$0.isNumber }) else { return true }
-            guard digitsEnd != rest.startIndex else { return false }
-            let tail = rest[digitsEnd...]
-            for q in ["alpha", "beta"] where tail.hasPrefix(q) {
-                let n = tail.dropFirst(q.count)
-                return !n.isEmpty && n.allSatisfy(\.isNumber)
-            }
-            return false
-        }
         switch parts.count {
         case 1: (group, version, kind, subresource) = ("*", "*", parts[0], "")
         case 2:
             if parts[0] == "*" && parts[1] == "*" { (group, version, kind, subresource) = ("*", "*", "*", "*") }
             else if parts[0] == "*" && parts[1].lowercased() == parts[1] { (group, version, kind, subresource) = ("*", "*", "*", parts[1]) }
-            else if isVersion(parts[0]) { (group, version, kind, subresource) = ("*", parts[0], parts[1], "") }
+            else if KindSelector.isVersionString(parts[0]) { (group, version, kind, subresource) = ("*", parts[0], parts[1], "") }
             else { (group, version, kind, subresource) = ("*", "*", parts[0], parts[1]) }
         case 3:
-            if isVersion(parts[0]) { (group, version, kind, subresource) = ("*", parts[0], parts[1], parts[2]) }
+            if KindSelector.isVersionString(parts[0]) { (group, version, kind, subresource) = ("*", parts[0], parts[1], parts[2]) }
             else { (group, version, kind, subresource) = (parts[0], parts[1], parts[2], "") }
         case 4: (group, version, kind, subresource) = (parts[0], parts[1], parts[2], parts[3])
         default: (group, version, kind, subresource) = ("", "", "", "")

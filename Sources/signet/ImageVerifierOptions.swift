@@ -12,6 +12,11 @@ struct ImageVerifierOptions: ParsableArguments {
     /// The verifier verifyImages rules call: signatures read from the registry, keys from
     /// `publicKeys` PEMs or through the KMS providers (`hashivault://`, `openbao://`).
     func makeVerifier() throws -> any ImageVerifier {
+        try Self.makeVerifier(registry: registry, vault: vault)
+    }
+
+    /// The same verifier from option groups a command declares on its own (`serve`).
+    static func makeVerifier(registry: RegistryOptions, vault: VaultLoginFlags) throws -> CosignImageVerifier {
         let environment = vault.applied(to: ProcessInfo.processInfo.environment)
         let keys = KMSOptions.makeKeyProviderRegistry(base: KeyOptions.registry(environment: environment), environment: environment)
         return CosignImageVerifier(client: try registry.makeClient(), keyProviders: keys)

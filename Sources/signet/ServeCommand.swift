@@ -88,9 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let environment = vault.applied(to: ProcessInfo.processInfo.environment)
-        let keys = KMSOptions.makeKeyProviderRegistry(base: KeyOptions.registry(environment: environment), environment: environment)
-        let verifier = CosignImageVerifier(client: try registry.makeClient(), keyProviders: keys)
+        let verifier = try ImageVerifierOptions.makeVerifier(registry: registry, vault: vault)
         let verification = VerificationService(verifier: verifier, resolver: verifier, ttl: .milliseconds(Int64(cacheTTL * 1000)),
                                                capacity: cacheSize, metrics: metrics, logger: logger)
         let violations = ViolationStore(capacity: reportsSize)
