@@ -4,9 +4,14 @@
 applied, then the patched Pod to /validate. Prints what kubectl would show:
 `pod/NAME created`, `Warning: ...` lines, or `Error from server: admission webhook ... denied the request: ...`.
 
-usage: admission-review.py --pod POD.yaml|json --url https://HOST:PORT --cacert CA.crt
+usage: admission-review.py --pod POD.yaml|json --webhooks WEBHOOKS.yaml
+       admission-review.py --pod POD.yaml|json --url https://HOST:PORT --cacert CA.crt
+
+With --webhooks (the output of `signet webhook-config --url ... --ca-bundle-file ...`), it calls
+what the API server would: every mutating webhook whose rules match a Pod CREATE, then every
+validating one, at its clientConfig.url with `?timeout=Ns`, trusting its caBundle.
 """
-import argparse, base64, copy, json, ssl, sys, urllib.request, uuid
+import argparse, base64, copy, json, os, ssl, sys, tempfile, urllib.request, uuid
 
 def load_pod(path):
     text = open(path).read()
@@ -58,22 +63,63 @@ def review(url, ctx, pod, path):
             "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"},
         },
     }
-    req = urllib.request.Request(url + path, data=json.dumps(body).encode(),
+    req = urllib.request.Request(url + (path or ""), data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(req, context=ctx, timeout=35) as r:
         return json.load(r)["response"]
 
+def matches_pod_create(webhook):
+    for r in webhook.get("rules") or []:
+        if not (set(r.get("apiGroups", [])) & {"", "*"}): continue
+        if not (set(r.get("apiVersions", [])) & {"v1", "*"}): continue
+        if not (set(r.get("operations", [])) & {"CREATE", "*"}): continue
+        if set(r.get("resources", [])) & {"pods", "*"}: return True
+    return False
+
+def webhooks_from(path):
+    import yaml
+    calls = []
+    docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        for doc in docs:
+            if doc.get("kind") != kind: continue
+            for w in doc.get("webhooks") or []:
+                if not matches_pod_create(w): continue
+                cc = w["clientConfig"]
+                if "url" not in cc: raise SystemExit("webhook %s has no clientConfig.url (generate with --url)" % w["name"])
+                ca = base64.b64decode(cc["caBundle"]).decode() if cc.get("caBundle") else None
+                with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as f:
+                    f.write(ca or "")
+                ctx = ssl.create_default_context(cafile=f.name) if ca else ssl.create_default_context()
+                os.unlink(f.name)
+                url = cc["url"] + "?timeout=%ds" % w.get("timeoutSeconds", 10)
+                calls.append((url, ctx, w["name"], w.get("failurePolicy", "Fail")))
+    return calls
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pod", required=True)
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--cacert", required=True)
+    ap.add_argument("--webhooks")
+    ap.add_argument("--url")
+    ap.add_argument("--cacert")
     args = ap.parse_args()
-    ctx = ssl.create_default_context(cafile=args.cacert)
     pod = load_pod(args.pod)
     name = pod["metadata"]["name"]
-    for path, webhook in (("/mutate", "mutate.signet.dev"), ("/validate", "validate.signet.dev")):
-        resp = review(args.url, ctx, pod, path)
+    if args.webhooks:
+        calls = webhooks_from(args.webhooks)
+    else:
+        if not (args.url and args.cacert): raise SystemExit("give --webhooks, or --url and --cacert")
+        ctx = ssl.create_default_context(cafile=args.cacert)
+        calls = [(args.url + "/mutate", ctx, "mutate.signet.dev", "Fail"), (args.url + "/validate", ctx, "validate.signet.dev", "Fail")]
+    for url, ctx, webhook, failure_policy in calls:
+        try:
+            resp = review(url, ctx, pod, None)
+        except Exception as e:  # what the API server does when the webhook cannot be called
+            if failure_policy == "Ignore":
+                print("Warning: failed calling webhook %s: %s (failurePolicy Ignore)" % (webhook, e))
+                continue
+            print('Error from server (InternalError): Internal error occurred: failed calling webhook "%s": %s' % (webhook, e))
+            return 1
         for w in resp.get("warnings") or []:
             print("Warning: %s" % w)
         if not resp.get("allowed"):

@@ -19,12 +19,17 @@ public final class AdmissionController: AdmissionReviewer {
     public let metrics: AdmissionMetrics
     public let violations: ViolationStore
     public let engineConfiguration: PolicyEngine.Configuration
+    /// Namespace labels and RBAC roles, asked only when a policy needs them; nil when the server
+    /// runs without Kubernetes API access (those rules then report an error).
+    public let cluster: (any ClusterLookup)?
     let logger: Logger
     static let maxRounds = 6
 
     public init(policies: PolicyStore, verification: VerificationService?, metrics: AdmissionMetrics,
-                violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration = .init(), logger: Logger) {
+                violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration = .init(),
+                cluster: (any ClusterLookup)? = nil, logger: Logger) {
         self.policies = policies
+        self.cluster = cluster
         self.verification = verification
         self.metrics = metrics
         self.violations = violations
@@ -34,8 +39,9 @@ public final class AdmissionController: AdmissionReviewer {
 
     public var isReady: Bool { policies.current != nil }
 
-    public func review(_ request: AdmissionRequest, phase: AdmissionPhase, deadline: ContinuousClock.Instant) async -> AdmissionResponse {
-        guard let set = policies.current else {
+    public func review(_ request: AdmissionRequest, phase: AdmissionPhase, group: PolicyGroup,
+                       deadline: ContinuousClock.Instant) async -> AdmissionResponse {
+        guard let loaded = policies.current else {
             return AdmissionResponse(uid: request.uid, allowed: false,
                                      status: .init(code: 503, message: "signet has no policies loaded yet", reason: "ServiceUnavailable", status: "Failure"))
         }
@@ -43,20 +49,87 @@ public final class AdmissionController: AdmissionReviewer {
         guard request.operation == "CREATE" || request.operation == "UPDATE", let object = request.object else {
             return AdmissionResponse(uid: request.uid, allowed: true)
         }
-        let admission = AdmissionInfo(operation: request.operation, username: request.userInfo.username ?? "",
+        let set = loaded.filtered(group)
+        var admission = AdmissionInfo(operation: request.operation, username: request.userInfo.username ?? "",
                                       uid: request.userInfo.uid ?? "", groups: request.userInfo.groups ?? [],
                                       subresource: request.subResource ?? "", oldObject: request.oldObject)
-        let engine = await evaluate(object, admission: admission, set: set, deadline: deadline)
+        let missing = await addClusterContext(to: &admission, request: request, needs: set.clusterContextNeeds, deadline: deadline)
+        let engine = await evaluate(object, admission: admission, set: set, deadline: deadline, missingContext: missing)
         let decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
         record(decision, request: request, phase: phase)
         return decision.response
     }
 
-    /// Runs the engine on `object`, verification rounds included.
+    /// What the cluster could not tell: the parts of the context that are missing, and why.
+    public struct MissingContext: Sendable {
+        public var needs: ClusterContextNeeds
+        public var message: String
+    }
+
+    /// Fills the namespace labels and the user's roles when some policy of the set needs them
+    /// (Kyverno: no namespace lookup for a Namespace or a cluster-scoped object). Returns what
+    /// could not be read, so the rules needing it report an error instead of matching on nothing.
+    func addClusterContext(to admission: inout AdmissionInfo, request: AdmissionRequest, needs: ClusterContextNeeds,
+                           deadline: ContinuousClock.Instant) async -> MissingContext? {
+        let namespace = request.namespace ?? ""
+        let wantLabels = needs.contains(.namespaceLabels) && !namespace.isEmpty && request.kind.kind != "Namespace"
+        let wantRoles = needs.contains(.roles) && !admission.username.isEmpty
+        guard wantLabels || wantRoles else { return nil }
+        guard let cluster else {
+            return MissingContext(needs: needs, message: "the policy needs \(Self.describe(needs)), but signet serve runs without kubernetes api access (--kubernetes-api)")
+        }
+        let username = admission.username, groups = admission.groups
+        async let labels: Result<[String: String], any Error> = wantLabels
+            ? Self.catching { try await withDeadline(deadline, what: "reading the labels of namespace \(namespace)") { try await cluster.namespaceLabels(namespace) } }
+            : .success([:])
+        async let roles: Result<BoundRoles, any Error> = wantRoles
+            ? Self.catching { try await withDeadline(deadline, what: "reading the roles of \(username)") { try await cluster.roles(username: username, groups: groups) } }
+            : .success(BoundRoles())
+        var missing = ClusterContextNeeds()
+        var reasons: [String] = []
+        switch await labels {
+        case .success(let l): admission.namespaceLabels = l
+        case .failure(let e):
+            missing.insert(.namespaceLabels)
+            reasons.append("could not read the labels of namespace \(namespace): \(Self.describe(e))")
+        }
+        switch await roles {
+        case .success(let r): admission.roles = r.roles; admission.clusterRoles = r.clusterRoles
+        case .failure(let e):
+            missing.insert(.roles)
+            reasons.append("could not read the rbac roles of \(username): \(Self.describe(e))")
+        }
+        if missing.isEmpty { return nil }
+        metrics.verificationError(reason: "cluster")
+        logger.warning("cluster lookup failed", metadata: ["reason": "\(reasons.joined(separator: "; "))"])
+        return MissingContext(needs: missing, message: reasons.joined(separator: "; "))
+    }
+
+    static func catching<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+
+    static func describe(_ needs: ClusterContextNeeds) -> String {
+        var parts: [String] = []
+        if needs.contains(.namespaceLabels) { parts.append("namespace labels (namespaceSelector)") }
+        if needs.contains(.roles) { parts.append("rbac roles (roles/clusterRoles)") }
+        return parts.joined(separator: " and ")
+    }
+
+    /// Runs the engine on `object`, verification rounds included. Rules that need the `missing`
+    /// cluster context report an error instead of being evaluated.
     public func evaluate(_ object: JSONValue, admission: AdmissionInfo, set: PolicySet,
-                         deadline: ContinuousClock.Instant) async -> EngineResponse {
+                         deadline: ContinuousClock.Instant, missingContext: MissingContext? = nil) async -> EngineResponse {
         var known: [String: [ImageVerificationRequest: ReplayVerifier.Outcome]] = [:]
         var fixed: [Int: PolicyResult] = [:]  // policies without verifyImages: evaluated once
+        if let missingContext {
+            for (index, engine) in set.engines.enumerated() where !engine.clusterContextNeeds.isDisjoint(with: missingContext.needs) {
+                if let r = engine.clusterContextErrors(object, admission: admission, missing: missingContext.needs,
+                                                       message: missingContext.message)[0] {
+                    fixed[index] = r
+                }
+            }
+        }
         var response = PolicyEngine(policies: []).validate(object, admission: admission)
         for round in 0..<Self.maxRounds {
             let last = round == Self.maxRounds - 1
@@ -64,14 +137,14 @@ public final class AdmissionController: AdmissionReviewer {
             var missing: [(LoadedPolicy, ImageVerificationRequest)] = []
             for (index, lp) in set.policies.enumerated() {
                 if let r = fixed[index] { results.append(r); continue }
-                let hasImages = lp.policy.effectiveRules.contains { $0.hasVerifyImages }
-                if !hasImages {
-                    let r = PolicyEngine(policies: [lp.policy], exceptions: set.exceptions, configuration: engineConfiguration).validate(object, admission: admission)
+                let prepared = set.engines[index]
+                if !prepared.hasVerifyImages {
+                    let r = prepared.with(verifier: nil, configuration: engineConfiguration).validate(object, admission: admission)
                     if let p = r.policies.first { fixed[index] = p; results.append(p) }
                     continue
                 }
                 let replay = ReplayVerifier(known: known[lp.policy.name] ?? [:], missingIsFailure: last)
-                let r = await PolicyEngine(policies: [lp.policy], exceptions: set.exceptions, verifier: replay, configuration: engineConfiguration)
+                let r = await prepared.with(verifier: replay, configuration: engineConfiguration)
                     .evaluate(object, admission: admission)
                 results += r.policies
                 missing += replay.missing.map { (lp, $0) }

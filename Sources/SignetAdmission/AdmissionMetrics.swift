@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The webhook's Prometheus metrics, served at `/metrics` in the text exposition format.
 ///
@@ -20,6 +21,27 @@ public final class AdmissionMetrics: Sendable {
         .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
 
+    /// Series already made, by name and labels: the registry's own lookup builds its key and takes
+    /// its lock on every call, a visible share of a warm admission.
+    private let counters = Mutex<[String: Counter]>([:])
+    private let histograms = Mutex<[String: DurationHistogram]>([:])
+
+    private func counter(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)]) -> Counter {
+        let key = labels.reduce(name) { $0 + "\u{1}" + $1.0 + "\u{2}" + $1.1 }
+        if let c = counters.withLock({ $0[key] }) { return c }
+        let c = registry.makeCounter(descriptor: descriptor(name, unit, help), labels: labels)
+        counters.withLock { $0[key] = c }
+        return c
+    }
+
+    private func histogram(_ name: String, _ help: String, _ labels: [(String, String)]) -> DurationHistogram {
+        let key = labels.reduce(name) { $0 + "\u{1}" + $1.0 + "\u{2}" + $1.1 }
+        if let h = histograms.withLock({ $0[key] }) { return h }
+        let h = registry.makeDurationHistogram(descriptor: descriptor(name, "seconds", help), labels: labels, buckets: Self.latencyBuckets)
+        histograms.withLock { $0[key] = h }
+        return h
+    }
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         // Register the unlabelled families up front so /metrics lists them from the start.
@@ -36,30 +58,27 @@ public final class AdmissionMetrics: Sendable {
 
     /// Counts one HTTP request and records its latency.
     public func request(path: String, code: Int, duration: Duration) {
-        registry.makeCounter(descriptor: descriptor("admission_requests", "total", "HTTP requests by path and status code"),
-                             labels: [("path", path), ("code", String(code))]).increment()
-        registry.makeDurationHistogram(descriptor: descriptor("admission_request_duration", "seconds", "Admission request latency"),
-                                       labels: [("path", path)], buckets: Self.latencyBuckets).record(duration)
+        counter("admission_requests", "total", "HTTP requests by path and status code", [("path", path), ("code", String(code))]).increment()
+        histogram("admission_request_duration", "Admission request latency", [("path", path)]).record(duration)
     }
 
     /// Counts an admission response by outcome.
     public func response(path: String, allowed: Bool) {
-        registry.makeCounter(descriptor: descriptor("admission_responses", "total", "Admission responses by path and outcome"),
-                             labels: [("path", path), ("allowed", String(allowed))]).increment()
+        counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", String(allowed))]).increment()
     }
 
     /// Counts one rule result.
     public func decision(policy: String, rule: String, result: String) {
-        registry.makeCounter(descriptor: descriptor("admission_decisions", "total", "Rule results by policy, rule and result"),
-                             labels: [("policy", policy), ("rule", rule), ("result", result)]).increment()
+        counter("admission_decisions", "total", "Rule results by policy, rule and result",
+                [("policy", policy), ("rule", rule), ("result", result)]).increment()
     }
 
     /// Outcomes of a verification cache lookup.
     public enum CacheResult: String, Sendable { case hit, miss, shared }
 
     public func cache(_ result: CacheResult, count: Int64 = 1) {
-        registry.makeCounter(descriptor: descriptor("verification_cache", "total", "Verification cache lookups: hit, miss, or shared with one in flight"),
-                             labels: [("result", result.rawValue)]).increment(by: count)
+        counter("verification_cache", "total", "Verification cache lookups: hit, miss, or shared with one in flight",
+                [("result", result.rawValue)]).increment(by: count)
     }
 
     /// Records the latency of one cold verification (registry and KMS round trips).

@@ -13,16 +13,42 @@ public enum AdmissionPhase: String, Sendable, Hashable {
     case mutate, validate
 }
 
+/// Which policies a webhook path evaluates: all of them (`/validate`), or only those whose
+/// failurePolicy is Fail (`/validate/fail`) or Ignore (`/validate/ignore`). Kyverno registers one
+/// webhook per failurePolicy so the API server's own failurePolicy (applied when the webhook
+/// cannot be reached) is the policies' own; `signet webhook-config` does the same.
+public enum PolicyGroup: String, Sendable, Hashable, CaseIterable {
+    case all, fail, ignore
+
+    /// Whether a policy with `failurePolicy` belongs to this group (anything but Ignore is Fail).
+    public func contains(failurePolicy: String) -> Bool {
+        switch self {
+        case .all: return true
+        case .fail: return failurePolicy != "Ignore"
+        case .ignore: return failurePolicy == "Ignore"
+        }
+    }
+}
+
 /// Something that answers AdmissionReviews: the decision, given a deadline.
 public protocol AdmissionReviewer: Sendable {
-    /// The response for `request` in `phase`. Must return by `deadline`; work that cannot finish in
-    /// time is an error handled by the policy's failurePolicy.
-    func review(_ request: AdmissionRequest, phase: AdmissionPhase, deadline: ContinuousClock.Instant) async -> AdmissionResponse
+    /// The response for `request` in `phase`, evaluating the policies of `group`. Must return by
+    /// `deadline`; work that cannot finish in time is an error handled by the policy's failurePolicy.
+    func review(_ request: AdmissionRequest, phase: AdmissionPhase, group: PolicyGroup,
+                deadline: ContinuousClock.Instant) async -> AdmissionResponse
     /// True once policies are loaded and the reviewer can answer.
     var isReady: Bool { get }
 }
 
-/// The webhook's HTTPS server (Hummingbird 2 + TLS): `POST /validate`, `POST /mutate`,
+extension AdmissionReviewer {
+    /// The response for `request` in `phase`, evaluating every policy.
+    public func review(_ request: AdmissionRequest, phase: AdmissionPhase, deadline: ContinuousClock.Instant) async -> AdmissionResponse {
+        await review(request, phase: phase, group: .all, deadline: deadline)
+    }
+}
+
+/// The webhook's HTTPS server (Hummingbird 2 + TLS): `POST /validate`, `POST /mutate` (and their
+/// `/fail` and `/ignore` forms, see `PolicyGroup`),
 /// `GET /healthz`, `/readyz`, `/metrics`, `/reports`.
 public struct AdmissionServer: Sendable {
     public struct Configuration: Sendable {
@@ -99,11 +125,13 @@ public struct AdmissionServer: Sendable {
     /// The router with every endpoint.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.post("/validate") { request, context in
-            await self.handleReview(request, phase: .validate, path: "/validate")
-        }
-        router.post("/mutate") { request, context in
-            await self.handleReview(request, phase: .mutate, path: "/mutate")
+        for phase in [AdmissionPhase.validate, .mutate] {
+            for group in PolicyGroup.allCases {
+                let path = group == .all ? "/\(phase.rawValue)" : "/\(phase.rawValue)/\(group.rawValue)"
+                router.post(RouterPath(path)) { request, _ in
+                    await self.handleReview(request, phase: phase, group: group, path: path)
+                }
+            }
         }
         router.get("/healthz") { _, _ in
             Self.text(.ok, "ok\n")
@@ -177,14 +205,15 @@ public struct AdmissionServer: Sendable {
 
     // MARK: - Reviews
 
-    func handleReview(_ request: Request, phase: AdmissionPhase, path: String) async -> Response {
+    func handleReview(_ request: Request, phase: AdmissionPhase, group: PolicyGroup, path: String) async -> Response {
         let start = ContinuousClock.now
-        let response = await review(request, phase: phase, path: path, start: start)
+        let response = await review(request, phase: phase, group: group, path: path, start: start)
         metrics.request(path: path, code: Int(response.status.code), duration: ContinuousClock.now - start)
         return response
     }
 
-    func review(_ request: Request, phase: AdmissionPhase, path: String, start: ContinuousClock.Instant) async -> Response {
+    func review(_ request: Request, phase: AdmissionPhase, group: PolicyGroup, path: String,
+                start: ContinuousClock.Instant) async -> Response {
         let contentType = request.headers[.contentType] ?? ""
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard mediaType == "application/json" else {
@@ -211,7 +240,7 @@ public struct AdmissionServer: Sendable {
         }
         let admissionRequest = review.request!
         let budget = budget(forTimeoutParameter: request.uri.queryParameters.get("timeout"))
-        let answer = await reviewer.review(admissionRequest, phase: phase, deadline: start + budget)
+        let answer = await reviewer.review(admissionRequest, phase: phase, group: group, deadline: start + budget)
         metrics.response(path: path, allowed: answer.allowed)
         do {
             return Self.json(.ok, try AdmissionReview.reply(answer).replyData())

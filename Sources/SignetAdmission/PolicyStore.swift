@@ -22,10 +22,36 @@ public struct PolicySet: Sendable {
     public let exceptions: [PolicyException]
     /// Warnings found while loading (errors make the whole set rejected).
     public let diagnostics: [Diagnostic]
+    /// One engine per policy, prepared once when the set is loaded (rules, autogen and patterns
+    /// compiled); requests only swap in their verifier (`PolicyEngine.with(verifier:)`).
+    public let engines: [PolicyEngine]
     public init(policies: [LoadedPolicy], exceptions: [PolicyException] = [], diagnostics: [Diagnostic] = []) {
         self.policies = policies
         self.exceptions = exceptions
         self.diagnostics = diagnostics
+        self.engines = policies.map { PolicyEngine(policies: [$0.policy], exceptions: exceptions) }
+        self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
+    }
+
+    private init(policies: [LoadedPolicy], exceptions: [PolicyException], diagnostics: [Diagnostic],
+                 engines: [PolicyEngine]) {
+        self.policies = policies
+        self.exceptions = exceptions
+        self.diagnostics = diagnostics
+        self.engines = engines
+        self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
+    }
+
+    /// What the set's policies read from the cluster (namespace labels, roles).
+    public let clusterContextNeeds: ClusterContextNeeds
+
+    /// The policies of `group` (their prepared engines kept).
+    public func filtered(_ group: PolicyGroup) -> PolicySet {
+        if group == .all { return self }
+        let keep = policies.indices.filter { group.contains(failurePolicy: policies[$0].policy.failurePolicy) }
+        if keep.count == policies.count { return self }
+        return PolicySet(policies: keep.map { policies[$0] }, exceptions: exceptions, diagnostics: diagnostics,
+                         engines: keep.map { engines[$0] })
     }
 }
 

@@ -19,6 +19,8 @@ public struct SignetAdmissionError: Error, CustomStringConvertible, Sendable {
         /// The decision did not finish within the webhook timeout minus its margin.
         public static let timeout = Code("timeout")
         public static let io = Code("io")
+        /// The Kubernetes API server could not be asked (namespace labels, RBAC bindings).
+        public static let cluster = Code("cluster")
         public var description: String { name }
     }
 

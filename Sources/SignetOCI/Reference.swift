@@ -40,7 +40,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
             rest = rest[..<at]
         }
         var tag: String?
-        if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
+        if let colon = rest.lastIndex(of: ":"), !rest[colon...].utf8.contains(UInt8(ascii: "/")) {
             // A colon after the last slash is a tag; before it, it is a port.
             let t = String(rest[rest.index(after: colon)...])
             guard !t.isEmpty else { throw fail("empty tag") }
@@ -58,7 +58,9 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
         var repository = name
         if let slash = name.firstIndex(of: "/") {
             let first = name[..<slash]
-            if first.contains(".") || first.contains(":") || first == "localhost" || first.lowercased() != first {
+            let u = first.utf8
+            if u.contains(UInt8(ascii: ".")) || u.contains(UInt8(ascii: ":")) || first == "localhost"
+                || u.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
                 registry = String(first)
                 repository = String(name[name.index(after: slash)...])
             }
@@ -230,7 +232,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
         var registry = registry
         if registry.isEmpty || registry == "docker.io" || registry == "registry-1.docker.io" { registry = dockerHubRegistry }
         var repository = repository
-        if registry == dockerHubRegistry && !repository.contains("/") { repository = "library/" + repository }
+        if registry == dockerHubRegistry && !repository.utf8.contains(UInt8(ascii: "/")) { repository = "library/" + repository }
         return (registry, repository)
     }
 

@@ -94,7 +94,10 @@ public struct KyvernoImage: Sendable, Hashable {
         var name = raw
         if let slash = name.firstIndex(of: "/") {
             let first = name[..<slash]
-            if !(first.contains(".") || first.contains(":")) && first != "localhost" && first.lowercased() == first {
+            let u = first.utf8
+            // Byte tests: `contains(".")` on a Substring would take Foundation's string search.
+            if !(u.contains(UInt8(ascii: ".")) || u.contains(UInt8(ascii: ":"))) && first != "localhost"
+                && !u.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
                 name = "docker.io/" + name
             }
         } else {
@@ -106,7 +109,7 @@ public struct KyvernoImage: Sendable, Hashable {
             name = String(name[..<at])
         }
         var tag = ""
-        if let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") {
+        if let colon = name.lastIndex(of: ":"), !name[colon...].utf8.contains(UInt8(ascii: "/")) {
             tag = String(name[name.index(after: colon)...])
             name = String(name[..<colon])
         }
@@ -158,7 +161,9 @@ public struct KyvernoImage: Sendable, Hashable {
         for field in ["initContainers", "containers", "ephemeralContainers"] {
             guard let list = spec[field]?.arrayValue else { continue }
             for (i, c) in list.enumerated() {
-                guard let img = c["image"]?.stringValue, !img.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+                // Blank images are skipped (Kyverno trims spaces); a byte test, no Foundation bridging.
+                guard let img = c["image"]?.stringValue,
+                      img.utf8.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }
                 let pointer = "/" + (base + [field, String(i), "image"]).joined(separator: "/")
                 out.append(KyvernoImage(parsing: img, pointer: pointer))
             }

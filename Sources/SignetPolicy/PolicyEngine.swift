@@ -38,6 +38,26 @@ public struct PolicyEngine: Sendable {
         self.configuration = configuration
     }
 
+    private init(policies: [ClusterPolicy], plans: [PolicyPlan], exceptions: [PolicyException],
+                 verifier: (any ImageVerifier)?, configuration: Configuration) {
+        self.policies = policies
+        self.plans = plans
+        self.exceptions = exceptions
+        self.verifier = verifier
+        self.configuration = configuration
+    }
+
+    /// The same policies, exceptions and precomputed plans with another verifier and
+    /// configuration: no rule is prepared again (the webhook builds its engines once per policy
+    /// set, then swaps in a per-request verifier).
+    public func with(verifier: (any ImageVerifier)?, configuration: Configuration? = nil) -> PolicyEngine {
+        PolicyEngine(policies: policies, plans: plans, exceptions: exceptions, verifier: verifier,
+                     configuration: configuration ?? self.configuration)
+    }
+
+    /// True when some rule of some policy (autogen rules included) has verifyImages.
+    public var hasVerifyImages: Bool { plans.contains { !$0.imageRules.isEmpty } }
+
     // MARK: - Entry points
 
     /// Evaluates every policy on `resource` (verifyImages first, then validate rules, as Kyverno).

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import SignetAdmission
 import SignetPolicy
 
@@ -62,6 +64,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("kubernetes-api"),
+            help: "Kubernetes API server for namespace labels and RBAC roles: auto (in a Pod: KUBERNETES_SERVICE_HOST), none, or an https:// URL.")
+    var kubernetesAPI: String = "auto"
+
+    @Option(name: .customLong("kubernetes-ca"), help: "CA certificate of the API server (default in a Pod: the service account's ca.crt).")
+    var kubernetesCA: String?
+
+    @Option(name: .customLong("kubernetes-token-file"), help: "Bearer token file, re-read on use (default in a Pod: the service account token).")
+    var kubernetesTokenFile: String?
+
+    @Option(name: .customLong("cluster-cache-ttl"), help: "How long namespace labels and RBAC bindings read from the API server are kept (seconds).")
+    var clusterCacheTTL: Double = 30
+
+    @Flag(name: .customLong("nio-executor"), inversion: .prefixedNo,
+          help: "Run Swift concurrency on the server's event loops (no thread hop per admission).")
+    var nioExecutor = true
+
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var vault: VaultLoginFlags
 
@@ -71,9 +90,16 @@ struct ServeCommand: AsyncParsableCommand {
         guard webhookTimeout > 0, webhookTimeout <= 30 else { throw ValidationError("--webhook-timeout must be 1-30 seconds") }
         guard timeoutMargin >= 0, timeoutMargin < webhookTimeout else { throw ValidationError("--timeout-margin must be less than --webhook-timeout") }
         guard maxBodyBytes > 1024 else { throw ValidationError("--max-body-bytes is too small") }
+        guard clusterCacheTTL >= 0 else { throw ValidationError("--cluster-cache-ttl must not be negative") }
     }
 
     func run() async throws {
+        if nioExecutor {
+            // Each admission otherwise hops from the event loop that read it to the global
+            // concurrency pool and back: two context switches per request, a large part of the
+            // warm latency on 2 cores. The handlers only do short CPU work or async I/O.
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -92,8 +118,9 @@ struct ServeCommand: AsyncParsableCommand {
         let verification = VerificationService(verifier: verifier, resolver: verifier, ttl: .milliseconds(Int64(cacheTTL * 1000)),
                                                capacity: cacheSize, metrics: metrics, logger: logger)
         let violations = ViolationStore(capacity: reportsSize)
+        let cluster = try makeClusterLookup(logger: logger)
         let controller = AdmissionController(policies: store, verification: verification, metrics: metrics,
-                                             violations: violations, logger: logger)
+                                             violations: violations, cluster: cluster, logger: logger)
         let tls: ReloadingTLSIdentity
         do {
             tls = try ReloadingTLSIdentity(certificatePath: tlsCert, keyPath: tlsKey)
@@ -111,5 +138,56 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.run { port in
             logger.info("signet webhook listening", metadata: ["address": "\(host):\(port)", "policies": "\(policies)"])
         }
+    }
+
+    static let serviceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    /// The API server client from the flags (and, with `auto`, the Pod's environment); nil with
+    /// `none`, or with `auto` outside a cluster.
+    func makeClusterLookup(logger: Logger) throws -> KubernetesClusterLookup? {
+        let environment = ProcessInfo.processInfo.environment
+        var server: String
+        var caFile = kubernetesCA
+        var tokenFile = kubernetesTokenFile
+        switch kubernetesAPI {
+        case "none":
+            return nil
+        case "auto":
+            guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty else {
+                logger.info("no kubernetes api (not in a pod): namespaceSelector and roles rules report errors")
+                return nil
+            }
+            let port = environment["KUBERNETES_SERVICE_PORT"].flatMap { $0.isEmpty ? nil : $0 } ?? "443"
+            server = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            caFile = caFile ?? "\(Self.serviceAccountDirectory)/ca.crt"
+            tokenFile = tokenFile ?? "\(Self.serviceAccountDirectory)/token"
+        default:
+            server = kubernetesAPI
+        }
+        var caPEM: String?
+        if let caFile {
+            guard let data = FileManager.default.contents(atPath: caFile) else {
+                throw CLIError("cannot read the kubernetes api ca certificate \(caFile)")
+            }
+            caPEM = String(decoding: data, as: UTF8.self)
+        }
+        if let tokenFile, !FileManager.default.isReadableFile(atPath: tokenFile) {
+            throw CLIError("cannot read the kubernetes token file \(tokenFile)")
+        }
+        let token: @Sendable () async throws -> String? = { [tokenFile] in
+            guard let tokenFile else { return nil }
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                throw CLIError("cannot read the kubernetes token file \(tokenFile)")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let client: KubernetesClient
+        do {
+            client = try KubernetesClient(configuration: KubernetesAPIConfiguration(server: server, caCertificatePEM: caPEM, token: token))
+        } catch {
+            throw CLIError("\(error)")
+        }
+        logger.info("kubernetes api for namespace labels and roles", metadata: ["server": "\(server)"])
+        return KubernetesClusterLookup(client: client, ttl: .milliseconds(Int64(clusterCacheTTL * 1000)))
     }
 }

@@ -18,7 +18,7 @@ struct Signet: AsyncParsableCommand {
             // Policies (issue 5)
             ApplyCommand.self, TestCommand.self,
             // Admission webhook (issue 6)
-            ServeCommand.self, CertCommand.self,
+            ServeCommand.self, CertCommand.self, WebhookConfigCommand.self,
         ]
     )
 }

@@ -104,6 +104,8 @@ struct AdmissionRequestBuilder {
     var images: [String] = ["nginx:1.25"]
     var initImages: [String] = []
     var labels: [String: String] = [:]
+    var username = "alice"
+    var groups = ["system:authenticated"]
 
     var pod: JSONValue {
         func containers(_ images: [String], prefix: String) -> JSONValue {
@@ -127,7 +129,7 @@ struct AdmissionRequestBuilder {
                 "kind": ["group": "", "version": "v1", "kind": "Pod"],
                 "resource": ["group": "", "version": "v1", "resource": "pods"],
                 "name": .string(name), "namespace": .string(namespace), "operation": .string(operation),
-                "userInfo": ["username": "alice", "groups": ["system:authenticated"]],
+                "userInfo": ["username": .string(username), "groups": .array(groups.map { .string($0) })],
                 "object": pod, "dryRun": false,
             ],
         ]
@@ -141,7 +143,7 @@ struct AdmissionRequestBuilder {
 struct FakeReviewer: AdmissionReviewer {
     var ready = true
     var answer: @Sendable (AdmissionRequest, AdmissionPhase) async -> AdmissionResponse
-    func review(_ request: AdmissionRequest, phase: AdmissionPhase, deadline: ContinuousClock.Instant) async -> AdmissionResponse {
+    func review(_ request: AdmissionRequest, phase: AdmissionPhase, group: PolicyGroup, deadline: ContinuousClock.Instant) async -> AdmissionResponse {
         await answer(request, phase)
     }
     var isReady: Bool { ready }

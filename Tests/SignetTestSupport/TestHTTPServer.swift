@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A request received by `TestHTTPServer`.
 public struct TestHTTPRequest: Sendable {
@@ -57,23 +58,34 @@ public final class TestHTTPServer: @unchecked Sendable {
     private let channel: Channel
     private let requestCount = NIOLockedCounter()
 
-    /// `http://127.0.0.1:PORT`.
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    private let secure: Bool
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS).
+    public var baseURL: String { "\(secure ? "https" : "http")://127.0.0.1:\(port)" }
     /// `127.0.0.1:PORT` (a loopback registry name).
     public var host: String { "127.0.0.1:\(port)" }
     /// Requests served so far.
     public var requests: Int { requestCount.value }
 
-    public init(handler: @escaping Handler) throws {
+    /// Serves HTTPS instead of HTTP when `tls` gives a PEM certificate (chain) and key.
+    public init(tls: (certificatePEM: String, privateKeyPEM: String)? = nil, handler: @escaping Handler) throws {
         let counter = requestCount
+        let sslContext: NIOSSLContext? = try tls.map { tls in
+            let chain = try NIOSSLCertificate.fromPEMBytes(Array(tls.certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(bytes: Array(tls.privateKeyPEM.utf8), format: .pem)
+            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        }
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(handler: handler, counter: counter))
                 }
             }
+        secure = tls != nil
         channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
         port = channel.localAddress?.port ?? 0
     }

@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import SignetPolicy
+
+/// Where the Kubernetes API server is and how to authenticate to it. The executable fills it
+/// (in a Pod: `KUBERNETES_SERVICE_HOST`/`_PORT`, the service account's `ca.crt` and token file);
+/// the library reads no environment and no file.
+public struct KubernetesAPIConfiguration: Sendable {
+    /// `https://HOST:PORT` (an `http://` URL is accepted for tests and `kubectl proxy`).
+    public var server: String
+    /// PEM of the CA that signed the API server's certificate; nil trusts the system roots.
+    public var caCertificatePEM: String?
+    /// The bearer token, asked for on every request: projected service account tokens rotate
+    /// (the kubelet rewrites the file), so the caller should re-read it, not capture it once.
+    public var token: @Sendable () async throws -> String?
+    /// Per request, connect included.
+    public var requestTimeout: Duration
+
+    public init(server: String, caCertificatePEM: String? = nil,
+                token: @escaping @Sendable () async throws -> String? = { nil },
+                requestTimeout: Duration = .seconds(5)) {
+        self.server = server
+        self.caCertificatePEM = caCertificatePEM
+        self.token = token
+        self.requestTimeout = requestTimeout
+    }
+}
+
+/// A small read-only client of the Kubernetes API: GETs of JSON objects and lists, which is all the
+/// webhook needs (namespaces, RoleBindings, ClusterRoleBindings).
+public final class KubernetesClient: Sendable {
+    public let configuration: KubernetesAPIConfiguration
+    let base: String
+    let http: HTTPClient
+
+    /// Largest response read: a list of every RoleBinding of a big cluster stays well under it.
+    static let maxResponseSize = 32 << 20
+
+    public init(configuration: KubernetesAPIConfiguration) throws {
+        var base = configuration.server
+        while base.hasSuffix("/") { base.removeLast() }
+        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+              url.host != nil else {
+            throw SignetAdmissionError(.cluster, "invalid kubernetes api server url '\(configuration.server)'")
+        }
+        var http = HTTPClient.Configuration()
+        http.redirectConfiguration = .disallow
+        let ms = Int64(configuration.requestTimeout.components.seconds * 1000
+                       + configuration.requestTimeout.components.attoseconds / 1_000_000_000_000_000)
+        http.timeout = .init(connect: .milliseconds(ms), read: .milliseconds(ms))
+        if scheme == "https" {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let pem = configuration.caCertificatePEM {
+                do {
+                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
+                } catch {
+                    throw SignetAdmissionError(.cluster, "the kubernetes api ca certificate is not valid pem", underlying: error)
+                }
+            }
+            http.tlsConfiguration = tls
+        }
+        self.configuration = configuration
+        self.base = base
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    deinit { try? http.syncShutdown() }
+
+    /// GETs `path` (e.g. `/api/v1/namespaces/default`) and parses the JSON answer. A 404 is
+    /// `nil`; other non-2xx answers throw `.cluster` with the API server's own message (never the token).
+    public func get(_ path: String) async throws -> JSONValue? {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .GET
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "signet/0.1")
+        let token: String?
+        do {
+            token = try await configuration.token()
+        } catch {
+            throw SignetAdmissionError(.cluster, "could not read the kubernetes service account token", underlying: error)
+        }
+        if let token, !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .seconds(Int64(configuration.requestTimeout.components.seconds) + 1))
+            body = try await response.body.collect(upTo: Self.maxResponseSize)
+        } catch {
+            throw SignetAdmissionError(.cluster, "kubernetes api GET \(path) failed", underlying: error)
+        }
+        let data = Data(buffer: body)
+        switch response.status.code {
+        case 200..<300:
+            do { return try JSONValue(json: data) } catch {
+                throw SignetAdmissionError(.cluster, "kubernetes api GET \(path): the answer is not json", underlying: error)
+            }
+        case 404:
+            return nil
+        default:
+            // A metav1.Status carries the reason ("namespaces \"x\" is forbidden: ...").
+            let message = (try? JSONValue(json: data))?["message"]?.stringValue
+                ?? String(decoding: data.prefix(200), as: UTF8.self)
+            throw SignetAdmissionError(.cluster, "kubernetes api GET \(path): http \(response.status.code): \(message)")
+        }
+    }
+}
