@@ -25,18 +25,28 @@ extension MatchResources {
 }
 
 extension Rule {
-    /// What this rule's `match` and `exclude` read from the cluster.
+    /// What this rule's `match`, `exclude` and `validate.failureActionOverrides` read from the cluster.
     public var clusterContextNeeds: ClusterContextNeeds {
-        match.clusterContextNeeds.union(exclude?.clusterContextNeeds ?? [])
+        var needs = match.clusterContextNeeds.union(exclude?.clusterContextNeeds ?? [])
+        if validate?.failureActionOverrides.contains(where: { $0.namespaceSelector != nil }) == true {
+            needs.insert(.namespaceLabels)
+        }
+        return needs
     }
 }
 
 extension ClusterPolicy {
-    /// What the policy's rules (autogen rules included) read from the cluster. Kyverno looks the
-    /// namespace's labels up only when some policy has a namespaceSelector; so do we, and for
-    /// roles too.
+    /// What the policy-wide settings read from the cluster: a `namespaceSelector` in
+    /// `validationFailureActionOverrides` (it decides every rule's action).
+    var policyWideNeeds: ClusterContextNeeds {
+        validationFailureActionOverrides.contains { $0.namespaceSelector != nil } ? .namespaceLabels : []
+    }
+
+    /// What the policy's rules (autogen rules included) and its failure action overrides read from
+    /// the cluster. Kyverno looks the namespace's labels up only when some policy has a
+    /// namespaceSelector; so do we, and for roles too.
     public var clusterContextNeeds: ClusterContextNeeds {
-        effectiveRules.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
+        effectiveRules.reduce(into: policyWideNeeds) { $0.formUnion($1.clusterContextNeeds) }
     }
 }
 
@@ -58,7 +68,8 @@ extension PolicyEngine {
         for (index, plan) in plans.enumerated() where plan.invalid == nil {
             let p = plan.policy
             var rules: [RuleResult] = []
-            for rp in plan.imageRules + plan.validateRules where !rp.rule.clusterContextNeeds.isDisjoint(with: missing) {
+            let wide = p.policyWideNeeds
+            for rp in plan.imageRules + plan.validateRules where !rp.rule.clusterContextNeeds.union(wide).isDisjoint(with: missing) {
                 let kinds = rp.rule.match.allKinds
                 let kindApplies = kinds.isEmpty || kinds.contains {
                     $0.matches(group: subject.group, version: subject.version, kind: subject.kind,

@@ -134,7 +134,10 @@ struct ServeCommand: AsyncParsableCommand {
             reloadInterval: .milliseconds(Int64(reloadInterval * 1000)))
         let server = AdmissionServer(configuration: configuration, tls: tls, reviewer: controller, metrics: metrics,
                                      violations: violations, logger: logger,
-                                     reloaders: [{ store.reloadIfChanged() }])
+                                     reloaders: [{
+                                         // Reading and parsing policy files blocks: keep it off the event loops.
+                                         try? await NIOThreadPool.singleton.runIfActive { store.reloadIfChanged() }
+                                     }])
         try await server.run { port in
             logger.info("signet webhook listening", metadata: ["address": "\(host):\(port)", "policies": "\(policies)"])
         }

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Logging
 import SignetPolicy
 import SignetTestSupport
@@ -199,6 +201,19 @@ struct ClusterContextAdmissionTests {
         ["resources:", "  kinds: [Pod]", "roles: [\"team-a:deployer\"]"],
     ])
 
+    /// Audit everywhere, Enforce in namespaces labelled env=prod (a namespaceSelector override).
+    static let enforcedInProd = policy(name: "enforced-in-prod")
+        .replacingOccurrences(of: "  validationFailureAction: Enforce\n", with: """
+              validationFailureAction: Audit
+              validationFailureActionOverrides:
+                - action: Enforce
+                  namespaces: ["*"]
+                  namespaceSelector:
+                    matchLabels:
+                      env: prod
+
+            """)
+
     static func controller(_ yaml: [String], cluster: (any ClusterLookup)?) throws -> AdmissionController {
         var logger = Logger(label: "signet-test")
         logger.logLevel = .critical
@@ -238,6 +253,12 @@ struct ClusterContextAdmissionTests {
               allowed: false, message: "namespace ghost not found"),
         .init(name: "no kubernetes api configured denies under Fail", policy: prodOnly, namespace: "team-a", cluster: nil,
               allowed: false, message: "runs without kubernetes api access"),
+        .init(name: "override by namespaceSelector enforces in prod", policy: enforcedInProd, namespace: "team-a",
+              cluster: lookup, allowed: false, message: "label team is required"),
+        .init(name: "override by namespaceSelector audits elsewhere", policy: enforcedInProd, namespace: "sandbox",
+              cluster: lookup, allowed: true),
+        .init(name: "override needs labels: lookup failure denies under Fail", policy: enforcedInProd, namespace: "sandbox",
+              cluster: FakeClusterLookup(failure: "timeout"), allowed: false, message: "could not read the labels of namespace sandbox"),
         .init(name: "lookup failure under failurePolicy Ignore allows", policy: policy(failurePolicy: "Ignore", filters: [prodFilter]),
               namespace: "team-a", cluster: FakeClusterLookup(failure: "connection refused"), allowed: true),
     ]
@@ -283,5 +304,61 @@ struct ClusterContextAdmissionTests {
         #expect(try await hook.review("/mutate/ignore", AdmissionRequestBuilder()).response?["allowed"] == true)
         #expect(try await hook.send(.POST, "/validate/sometimes", body: AdmissionRequestBuilder().reviewData).status == 404)
         await hook.stop()
+    }
+}
+
+@Suite("signet serve with the Kubernetes API")
+struct ServeKubernetesAPITests {
+    @Test func theServerReadsNamespaceLabelsWithItsCAAndTokenFiles() async throws {
+        let api = try ClusterLookupTests.FakeAPIServer(token: "projected-token-1")
+        defer { api.server.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("signet-serve-k8s-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("policies"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try ClusterContextAdmissionTests.prodOnly.write(to: dir.appendingPathComponent("policies/prod.yaml"), atomically: true, encoding: .utf8)
+        try api.certificates.caCertificatePEM.write(to: dir.appendingPathComponent("kube-ca.crt"), atomically: true, encoding: .utf8)
+        try "projected-token-1\n".write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+        let webhookCerts = try WebhookCertificates.generate(dnsNames: ["127.0.0.1"])
+        try webhookCerts.write(to: dir.appendingPathComponent("tls"))
+
+        let port = try ManagedProcess.freeLoopbackPort()
+        let serve = try ManagedProcess(CommandRunner.signetBinary.path, arguments: [
+            "serve", "--policies", dir.appendingPathComponent("policies").path,
+            "--tls-cert", dir.appendingPathComponent("tls/tls.crt").path, "--tls-key", dir.appendingPathComponent("tls/tls.key").path,
+            "--host", "127.0.0.1", "--port", String(port),
+            "--kubernetes-api", api.server.baseURL, "--kubernetes-ca", dir.appendingPathComponent("kube-ca.crt").path,
+            "--kubernetes-token-file", dir.appendingPathComponent("token").path,
+        ])
+        defer { serve.stop() }
+        try serve.waitForPort(port)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton,
+                                configuration: .init(tlsConfiguration: try TestWebhook.clientTLS(caPEM: webhookCerts.caCertificatePEM)))
+        func review(_ namespace: String) async throws -> JSONValue? {
+            var builder = AdmissionRequestBuilder()
+            builder.namespace = namespace
+            var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/validate/fail?timeout=10s")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: builder.reviewData))
+            let response = try await client.execute(request, timeout: .seconds(20))
+            return try JSONValue(json: Data(buffer: try await response.body.collect(upTo: 1 << 20)))["response"]
+        }
+        let prod = try await review("team-a")
+        #expect(prod?["allowed"] == false)
+        #expect(prod?["status"]?["message"]?.stringValue?.contains("label team is required") == true)
+        let missing = try await review("nope")
+        #expect(missing?["allowed"] == false)
+        #expect(missing?["status"]?["message"]?.stringValue?.contains("could not read the labels of namespace nope") == true)
+        try await client.shutdown()
+        #expect(api.requested.contains("/api/v1/namespaces/team-a"))
+        #expect(!serve.output.contains("projected-token-1"))
+
+        // A token file that cannot be read is a clear startup error.
+        let bad = try CommandRunner.signet(["serve", "--policies", dir.appendingPathComponent("policies").path,
+                                            "--tls-cert", dir.appendingPathComponent("tls/tls.crt").path,
+                                            "--tls-key", dir.appendingPathComponent("tls/tls.key").path,
+                                            "--kubernetes-api", api.server.baseURL, "--kubernetes-token-file", "/nonexistent/token"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("cannot read the kubernetes token file /nonexistent/token"))
     }
 }

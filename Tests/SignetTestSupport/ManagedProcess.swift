@@ -17,7 +17,8 @@ public final class ManagedProcess: @unchecked Sendable {
             throw TestSupportError("\(executable) is not installed (run scripts/install-deps): this test needs a real \(executable)")
         }
         name = executable
-        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("signet-\(executable)-\(UUID().uuidString).log")
+        let base = (executable as NSString).lastPathComponent
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("signet-\(base)-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process = Process()
