@@ -45,14 +45,24 @@ public final class AdmissionController: AdmissionReviewer {
             return AdmissionResponse(uid: request.uid, allowed: false,
                                      status: .init(code: 503, message: "signet has no policies loaded yet", reason: "ServiceUnavailable", status: "Failure"))
         }
-        // Kyverno evaluates CREATE and UPDATE; DELETE and CONNECT carry nothing to verify.
-        guard request.operation == "CREATE" || request.operation == "UPDATE", let object = request.object else {
+        // Kyverno matches a DELETE against the old object; the engine then skips pattern rules and
+        // verifyImages (as Kyverno's validate handlers do) and only reports rules it cannot
+        // evaluate. CONNECT is matched and validated on its options object (PodExecOptions...).
+        let target = request.operation == "DELETE" ? request.oldObject : request.object
+        guard let object = target else {
             return AdmissionResponse(uid: request.uid, allowed: true)
         }
         let set = loaded.filtered(group)
         var admission = AdmissionInfo(operation: request.operation, username: request.userInfo.username ?? "",
                                       uid: request.userInfo.uid ?? "", groups: request.userInfo.groups ?? [],
                                       subresource: request.subResource ?? "", oldObject: request.oldObject)
+        if let sub = request.subResource, !sub.isEmpty {
+            // A subresource request (`pods/exec`: kind PodExecOptions, resource pods) matches
+            // `Pod/exec`: the kind of the resource it is made on, with the subresource.
+            let resource = request.requestResource ?? request.resource
+            let parent = WebhookConfigurationBuilder.kind(ofResource: resource.resource, group: resource.group) ?? request.kind.kind
+            admission.requestKind = (resource.group, resource.version, parent)
+        }
         let missing = await addClusterContext(to: &admission, request: request, needs: set.clusterContextNeeds, deadline: deadline)
         let engine = await evaluate(object, admission: admission, set: set, deadline: deadline, missingContext: missing)
         let decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)

@@ -67,7 +67,9 @@ public final class KubernetesClient: Sendable {
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
 
-    deinit { try? http.syncShutdown() }
+    // Non-blocking: the last reference may be dropped on an event loop, where a synchronous
+    // shutdown of a client on the same loops would deadlock.
+    deinit { http.shutdown { _ in } }
 
     /// GETs `path` (e.g. `/api/v1/namespaces/default`) and parses the JSON answer. A 404 is
     /// `nil`; other non-2xx answers throw `.cluster` with the API server's own message (never the token).

@@ -123,6 +123,17 @@ public struct WebhookConfigurationBuilder: Sendable {
         return t
     }()
 
+    /// The kind served as `resource` in `group` (`pods` -> `Pod`), from the built-in table.
+    public static func kind(ofResource resource: String, group: String) -> String? {
+        kindsByResource[group + "/" + resource]
+    }
+
+    static let kindsByResource: [String: String] = {
+        var t: [String: String] = [:]
+        for (kind, r) in builtInResources { t[r.group + "/" + r.resource] = kind }
+        return t
+    }()
+
     /// One rule of a webhook: resources of one group/version/scope with one set of operations.
     public struct WebhookRule: Sendable, Hashable, Comparable {
         public var group: String
