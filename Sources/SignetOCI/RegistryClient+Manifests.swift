@@ -216,6 +216,45 @@ extension RegistryClient {
         return manifests
     }
 
+    /// Deletes the referrers of `subject` (a digest reference) that `matching` selects: their
+    /// manifests, and their entries in the `sha256-HEX` fallback index, which is rewritten, or
+    /// deleted when nothing is left in it. Returns the referrers deleted.
+    @discardableResult
+    public func deleteReferrers(of subject: Reference, matching: (Descriptor) -> Bool) async throws -> [Descriptor] {
+        guard let digest = subject.digest else {
+            throw SignetOCIError(.invalidReference, "referrers need a digest reference, got \(subject)")
+        }
+        let repository = subject.repositoryOnly
+        let doomed = try await referrers(subject).filter(matching)
+        for d in doomed { _ = try await deleteManifest(repository.withDigest(d.digest)) }
+        try await dropFromFallbackIndex(repository, subject: digest, removing: Set(doomed.map(\.digest)))
+        return doomed
+    }
+
+    /// Deletes every referrer listed in the `sha256-HEX` fallback index of `subject` and the index
+    /// itself (the subject is gone: `prune`). Returns the referrers deleted; nil when there is no index.
+    public func deleteFallbackIndex(_ repository: Reference, subject: Digest) async throws -> [Descriptor]? {
+        let repo = repository.repositoryOnly
+        guard let index = try await fallbackReferrers(repo, digest: subject) else { return nil }
+        for d in index.manifests { _ = try await deleteManifest(repo.withDigest(d.digest)) }
+        _ = try await deleteManifest(try repo.withTag(subject.tagSafe))
+        return index.manifests
+    }
+
+    /// Removes `removing` from the fallback index of `subject`; deletes the index when it empties.
+    func dropFromFallbackIndex(_ repository: Reference, subject: Digest, removing: Set<Digest>) async throws {
+        guard !removing.isEmpty, var index = try await fallbackReferrers(repository, digest: subject) else { return }
+        let before = index.manifests.count
+        index.manifests.removeAll { removing.contains($0.digest) }
+        guard index.manifests.count != before else { return }
+        let tag = try repository.withTag(subject.tagSafe)
+        if index.manifests.isEmpty {
+            _ = try await deleteManifest(tag)
+        } else {
+            _ = try await putManifest(index.jsonData(), mediaType: .ociIndex, to: tag)
+        }
+    }
+
     /// The fallback referrers index at tag `sha256-HEX`, or nil if there is none.
     func fallbackReferrers(_ repository: Reference, digest: Digest) async throws -> ImageIndex? {
         let tagRef = try repository.withTag(digest.tagSafe)

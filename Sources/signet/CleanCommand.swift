@@ -65,6 +65,13 @@ struct CleanCommand: AsyncParsableCommand {
             } catch let e as SignetOCIError {
                 FileHandle.standardError.write(Data("could not delete \(tag) from \(image):\n\(e.message)\n".utf8))
             }
+            // cosign v3 bundles: referrers of the image (in its own repository).
+            do {
+                let n = try await store.cleanBundles(image: reference, kind: kind)
+                if n > 0 { SignatureCLI.info("Removed \(n) sigstore bundle \(n == 1 ? "referrer" : "referrers") (\(kind == .signature ? "signatures" : "attestations")) from \(image)") }
+            } catch let e as SignetOCIError {
+                FileHandle.standardError.write(Data("could not delete the sigstore bundles of \(image):\n\(e.message)\n".utf8))
+            }
         }
     }
 }

@@ -43,6 +43,7 @@ struct PruneCommand: AsyncParsableCommand {
         }
         progress.finish()
         for tag in report.orphans { print("\(storage.repositoryName):\(tag.tag)") }
+        for subject in report.orphanIndexes { print("\(repo.repositoryName):\(subject.tagSafe)") }
         for (tag, reason) in report.unchecked {
             FileHandle.standardError.write(Data("skipped \(storage.repositoryName):\(tag.tag): \(reason)\n".utf8))
         }
@@ -51,9 +52,15 @@ struct PruneCommand: AsyncParsableCommand {
         }
         var summary = "\(report.checked) signature tags checked: \(report.orphans.count) orphaned, \(report.kept.count) of existing images kept"
         if !report.unchecked.isEmpty { summary += ", \(report.unchecked.count) not checked (kept)" }
+        if !report.orphanIndexes.isEmpty || report.keptIndexes > 0 {
+            summary += "; \(report.orphanIndexes.count + report.keptIndexes) referrers fallback indexes: \(report.orphanIndexes.count) orphaned"
+        }
         if delete {
             summary += "; deleted \(report.deleted.count)"
-        } else if !report.orphans.isEmpty {
+            if !report.deletedIndexes.isEmpty {
+                summary += " tags and \(report.deletedIndexes.count) fallback indexes with \(report.deletedReferrers) sigstore bundles"
+            }
+        } else if !report.orphans.isEmpty || !report.orphanIndexes.isEmpty {
             summary += "; dry run, nothing deleted (use --delete)"
         }
         SignatureCLI.info(summary)

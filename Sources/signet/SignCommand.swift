@@ -46,6 +46,10 @@ struct SignCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How many images to sign at once.")
     var maxWorkers: Int = 4
 
+    @Flag(name: .customLong("new-bundle-format"),
+          help: "Attach a cosign v3 Sigstore bundle (DSSE envelope, in-toto statement) as an OCI 1.1 referrer instead of a layer of the .sig image.")
+    var newBundleFormat = false
+
     @Flag(name: .customLong("report-round-trips"), help: .hidden)
     var reportRoundTrips = false
 
@@ -58,6 +62,15 @@ struct SignCommand: AsyncParsableCommand {
         }
         _ = try SignatureCLI.parseAnnotations(annotations)
         guard !images.isEmpty else { throw ValidationError("missing IMAGE") }
+        if newBundleFormat {
+            // The bundle carries a statement, not a simple-signing payload; referrers live in the
+            // image's own repository.
+            if !annotations.isEmpty { throw ValidationError("--new-bundle-format takes no -a annotations") }
+            if signatureRepository != nil { throw ValidationError("--new-bundle-format attaches to the image's repository: drop --signature-repository") }
+            if outputSignature != nil || outputPayload != nil || !upload {
+                throw ValidationError("--new-bundle-format uploads the bundle: --output-signature, --output-payload and --upload=false do not apply")
+            }
+        }
         if images.count > 1 && (outputSignature != nil || outputPayload != nil || digestFile != nil) {
             throw ValidationError("--output-signature, --output-payload and --digest-file take a single IMAGE")
         }
@@ -110,6 +123,21 @@ struct SignCommand: AsyncParsableCommand {
             reference = reference.withDigest(descriptor.digest)
         }
         guard let digest = reference.digest else { throw CLIError("no digest for \(image)") }
+
+        if newBundleFormat {
+            let store = SignatureStore(client: client)
+            do {
+                let subject = try await client.resolve(reference)
+                let bundle = try await signer.bundle(image: reference, digest: digest)
+                SignatureCLI.info("Attaching a sigstore bundle to \(reference.repositoryName)@\(digest)")
+                try await store.attachBundle(bundle, to: reference, subjectMediaType: subject.mediaType, subjectSize: subject.size)
+            } catch let e as SignetOCIError {
+                throw CLIError(e.code == .notFound ? "image \(reference) not found" : "pushing the bundle: \(e.message)")
+            } catch let e as SignetSigningError {
+                throw CLIError("signing the bundle: \(e.message)")
+            }
+            return
+        }
 
         let signed = try await signer.sign(image: reference, digest: digest, annotations: annotationMap)
         if let outputSignature { try SignatureCLI.write(Data(signed.signatureBase64.utf8), to: outputSignature) }

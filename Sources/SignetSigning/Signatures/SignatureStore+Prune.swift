@@ -39,6 +39,21 @@ public struct PruneReport: Sendable {
     public var sharedWithKept: [SignatureTag] = []
     /// Signature-kind tags seen.
     public var checked: Int { orphans.count + kept.count + unchecked.count }
+
+    /// `sha256-HEX` referrers fallback indexes (cosign v3 bundles on registries without the
+    /// referrers API) whose image is gone, by the image digest they name.
+    public var orphanIndexes: [Digest] = []
+    /// Fallback indexes of existing images (or that could not be checked): never touched.
+    public var keptIndexes: Int = 0
+    /// Orphan indexes deleted, and the referrer manifests deleted with them.
+    public var deletedIndexes: [Digest] = []
+    public var deletedReferrers: Int = 0
+}
+
+/// A referrers fallback tag: `sha256-<64 hex>` exactly (OCI distribution spec, referrers tag schema).
+func fallbackIndexDigest(_ tag: String) -> Digest? {
+    guard tag.hasPrefix("sha256-"), tag.utf8.count == 71 else { return nil }
+    return try? Digest(parsing: "sha256:" + tag.dropFirst(7))
 }
 
 extension SignatureStore {
@@ -54,7 +69,10 @@ extension SignatureStore {
                       progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> PruneReport {
         let images = imageRepository.repositoryOnly
         let storage = signatureRepository?.repository ?? images
-        let tags = try await client.listTags(storage).compactMap(SignatureTag.init(tag:))
+        let allTags = try await client.listTags(storage)
+        let tags = allTags.compactMap(SignatureTag.init(tag:))
+        // Fallback indexes live beside the image (referrers are in the image's repository).
+        let indexTags = (signatureRepository == nil ? allTags : try await client.listTags(images)).compactMap(fallbackIndexDigest)
         var report = PruneReport()
         enum Status: Sendable { case exists, gone, failed(String) }
         let client = self.client
@@ -86,6 +104,25 @@ extension SignatureStore {
             case .exists: report.kept.append(tag)
             case .gone: report.orphans.append(tag)
             case .failed(let reason): report.unchecked.append((tag, reason))
+            }
+        }
+        for subject in indexTags {
+            let gone: Bool
+            do {
+                gone = try await client.headManifest(images.withDigest(subject)) == nil
+            } catch let error as SignetOCIError where error.code == .notFound {
+                gone = true
+            } catch {
+                gone = false  // not checked: kept
+            }
+            if gone { report.orphanIndexes.append(subject) } else { report.keptIndexes += 1 }
+        }
+        if delete {
+            for subject in report.orphanIndexes {
+                if let removed = try await client.deleteFallbackIndex(images, subject: subject) {
+                    report.deletedIndexes.append(subject)
+                    report.deletedReferrers += removed.count
+                }
             }
         }
         guard delete, !report.orphans.isEmpty else { return report }

@@ -222,6 +222,23 @@ public struct SignatureStore: Sendable {
         return try await client.deleteManifest(target)
     }
 
+    /// Deletes the cosign v3 Sigstore bundles of `kind` attached to `image` as referrers (and their
+    /// entries in the `sha256-HEX` fallback index): signatures are the bundles whose predicate type
+    /// is cosign's sign predicate, attestations the others. Returns how many were deleted.
+    @discardableResult
+    public func cleanBundles(image: Reference, kind: SignatureKind) async throws -> Int {
+        _ = try Self.requireDigest(image)
+        guard kind == .signature || kind == .attestation else { return 0 }
+        let sign = InTotoStatement.cosignSignPredicateType
+        let deleted = try await client.deleteReferrers(of: image) { d in
+            guard d.artifactType == .sigstoreBundle else { return false }
+            let predicate = d.annotations?[SigstoreBundle.predicateTypeAnnotation]
+            let isSignature = predicate == nil || predicate == sign
+            return kind == .signature ? isSignature : !isSignature
+        }
+        return deleted.count
+    }
+
     static func requireDigest(_ image: Reference) throws -> Digest {
         guard let digest = image.digest else {
             throw SignetSigningError(.registry, "image reference \(image) has no digest; resolve it first")

@@ -193,4 +193,47 @@ struct SignatureCLITests {
         #expect(try await reg.store.signatureImage(for: gone) == nil)
         #expect(try signet(["verify", "--key", Self.pubFile, "\(keep)"]).status == 0)
     }
+
+    /// cosign v3's format: a Sigstore bundle attached as a referrer (the `sha256-HEX` fallback index
+    /// on distribution 2.8, which has no referrers API), then verified, cleaned and pruned.
+    @Test func newBundleFormatSignVerifyCleanAndPrune() async throws {
+        let reg = try SignatureTestRegistry()
+        defer { reg.server.stop() }
+        let (keep, _) = try await reg.pushImage(tag: "keep")
+        let (gone, _) = try await reg.pushImage(tag: "gone")
+        for image in [keep, gone] {
+            let sign = try signet(["sign", "--key", Self.keyFile, "--new-bundle-format", "\(image)"])
+            #expect(sign.status == 0, "\(sign.stderr)")
+            #expect(sign.stderr.contains("Attaching a sigstore bundle"))
+        }
+        #expect(try await reg.store.signatureImage(for: keep) == nil)  // no classic .sig
+        let verify = try signet(["verify", "--key", Self.pubFile, "\(keep)"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let refused = try signet(["sign", "--key", Self.keyFile, "--new-bundle-format", "-a", "env=prod", "\(keep)"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--new-bundle-format takes no -a annotations"))
+
+        // The image `gone` is deleted: its fallback index and bundle are orphans.
+        #expect(try await reg.client.deleteManifest(gone))
+        let repo = "\(reg.server.host)/app"
+        let dry = try signet(["prune", repo])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout == "\(repo):sha256-\(gone.digest!.encoded)\n")
+        #expect(dry.stderr.contains("2 referrers fallback indexes: 1 orphaned"))
+        let del = try signet(["prune", "--delete", repo])
+        #expect(del.status == 0, "\(del.stderr)")
+        #expect(del.stderr.contains("1 fallback indexes with 1 sigstore bundles"))
+        let tags = try await reg.client.listTags(try Reference(parsing: repo))
+        #expect(!tags.contains("sha256-\(gone.digest!.encoded)"))
+        #expect(tags.contains("sha256-\(keep.digest!.encoded)"))
+
+        // clean: attestations leave the signature bundle alone; signatures remove it and the index.
+        #expect(try signet(["clean", "-f", "--type", "attestation", "\(keep)"]).status == 0)
+        #expect(try signet(["verify", "--key", Self.pubFile, "\(keep)"]).status == 0)
+        let clean = try signet(["clean", "-f", "--type", "signature", "\(keep)"])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(clean.stderr.contains("Removed 1 sigstore bundle referrer (signatures)"))
+        #expect(try signet(["verify", "--key", Self.pubFile, "\(keep)"]).status == 10)
+        #expect(!(try await reg.client.listTags(try Reference(parsing: repo))).contains("sha256-\(keep.digest!.encoded)"))
+    }
 }
