@@ -162,5 +162,21 @@ struct WebhookConfigurationTests {
                                                     "--resource", "nonsense"])
         #expect(badResource.status != 0)
         #expect(badResource.stderr.contains("invalid --resource 'nonsense'"))
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("signet-wc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let certs = try WebhookCertificates.generate(dnsNames: ["signet-webhook.signet-system.svc"])
+        try certs.write(to: dir)
+        let output = dir.appendingPathComponent("webhooks.yaml").path
+        let withCA = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/policies").path,
+                                               "--ca-bundle-file", dir.appendingPathComponent("ca.crt").path, "-o", output])
+        #expect(withCA.status == 0, "\(withCA.stderr)")
+        let written = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(written.components(separatedBy: "caBundle: \(certs.caBundle)\n").count == 3)  // both webhooks
+        let notPEM = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/policies").path,
+                                               "--ca-bundle-file", output])
+        #expect(notPEM.status != 0)
+        #expect(notPEM.stderr.contains("is not a PEM certificate"))
     }
 }
