@@ -85,13 +85,12 @@ public struct PolicyLoader: Sendable {
         let annotations = meta["annotations"]?.stringMap ?? [:]
         let spec = o["spec"]?.objectValue ?? [:]
         if o["spec"] == nil { r.error("spec", "spec is required") }
-        r.checkKeys(spec, path: "spec", known: ["rules", "validationFailureAction", "validationFailureActionOverrides", "background", "admission", "failurePolicy", "webhookTimeoutSeconds", "applyRules", "emitWarning"],
+        r.checkKeys(spec, path: "spec", known: ["rules", "validationFailureAction", "validationFailureActionOverrides", "background", "admission", "failurePolicy", "webhookTimeoutSeconds", "webhookConfiguration", "applyRules", "emitWarning"],
                     ignored: ["schemaValidation": "has no effect in Signet (no OpenAPI schema validation)",
                               "useServerSideApply": "only applies to generate rules",
                               "mutateExistingOnPolicyUpdate": "only applies to mutate rules",
                               "generateExisting": "only applies to generate rules",
                               "generateExistingOnPolicyUpdate": "only applies to generate rules",
-                              "webhookConfiguration": "custom webhook match conditions are not implemented",
                               "evaluation": "evaluation modes are not implemented"])
         var action = FailureAction.audit
         if let a = spec["validationFailureAction"] {
@@ -110,6 +109,24 @@ public struct PolicyLoader: Sendable {
         if let t = spec["webhookTimeoutSeconds"] {
             if case .integer(let i) = t, (1...30).contains(i) { timeout = Int(i) }
             else { r.error("spec.webhookTimeoutSeconds", "the timeout value must be between 1 and 30 seconds, got \(GoFormat.v(t))") }
+        }
+        // Kyverno 1.13+: `webhookConfiguration.failurePolicy` and `.timeoutSeconds` take precedence
+        // over the deprecated `spec.failurePolicy` and `spec.webhookTimeoutSeconds`.
+        if let wc = spec["webhookConfiguration"] {
+            if let wco = wc.objectValue {
+                _ = r.checkKeys(wco, path: "spec.webhookConfiguration", known: ["failurePolicy", "timeoutSeconds"],
+                                ignored: ["matchConditions": "fine-grained webhook match conditions are not implemented: the policy is evaluated for every request its rules match"])
+                if let fp = wco["failurePolicy"] {
+                    if let s = fp.stringValue, s == "Fail" || s == "Ignore" { failurePolicy = s }
+                    else { r.error("spec.webhookConfiguration.failurePolicy", "invalid value \(GoFormat.v(fp)): must be Fail or Ignore") }
+                }
+                if let t = wco["timeoutSeconds"] {
+                    if case .integer(let i) = t, (1...30).contains(i) { timeout = Int(i) }
+                    else { r.error("spec.webhookConfiguration.timeoutSeconds", "the timeout value must be between 1 and 30 seconds, got \(GoFormat.v(t))") }
+                }
+            } else if wc != .null {
+                r.error("spec.webhookConfiguration", "must be an object")
+            }
         }
         var applyRules = "All"
         if let ar = spec["applyRules"] {

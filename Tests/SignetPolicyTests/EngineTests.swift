@@ -268,7 +268,28 @@ spec:
         #expect(audit.validationFailureAction == .audit)
     }
 
+    @Test func webhookConfigurationTakesPrecedence() throws {
+        let p = try loadPolicy(latestPolicy.replacingOccurrences(of: "  validationFailureAction: Enforce\n", with: """
+              validationFailureAction: Enforce
+              failurePolicy: Fail
+              webhookTimeoutSeconds: 5
+              webhookConfiguration:
+                failurePolicy: Ignore
+                timeoutSeconds: 20
+                matchConditions:
+                  - name: not-system
+                    expression: "!request.userInfo.username.startsWith('system:')"
+
+            """))
+        #expect(!p.isInvalid)
+        #expect(p.failurePolicy == "Ignore")
+        #expect(p.webhookTimeoutSeconds == 20)
+        #expect(p.diagnostics.contains { $0.severity == .warning && $0.path.hasSuffix("spec.webhookConfiguration.matchConditions") })
+    }
+
     @Test(arguments: [
+        ("  webhookConfiguration:\n    timeoutSeconds: 0\n", "spec.webhookConfiguration.timeoutSeconds"),
+        ("  webhookConfiguration:\n    failurePolicy: Sometimes\n", "spec.webhookConfiguration.failurePolicy"),
         ("  webhookTimeoutSeconds: 31\n", "spec.webhookTimeoutSeconds"),
         ("  failurePolicy: Maybe\n", "spec.failurePolicy"),
         ("  validationFailureAction: Block\n", "spec.validationFailureAction"),
