@@ -23,23 +23,17 @@ public final class AdmissionMetrics: Sendable {
 
     /// Series already made, by name and labels: the registry's own lookup builds its key and takes
     /// its lock on every call, a visible share of a warm admission.
-    private let counters = Mutex<[String: Counter]>([:])
-    private let histograms = Mutex<[String: DurationHistogram]>([:])
+    private let counters = SeriesCache<Counter>()
+    private let histograms = SeriesCache<DurationHistogram>()
 
     private func counter(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)]) -> Counter {
-        let key = labels.reduce(name) { $0 + "\u{1}" + $1.0 + "\u{2}" + $1.1 }
-        if let c = counters.withLock({ $0[key] }) { return c }
-        let c = registry.makeCounter(descriptor: descriptor(name, unit, help), labels: labels)
-        counters.withLock { $0[key] = c }
-        return c
+        counters.series(name, labels) { registry.makeCounter(descriptor: descriptor(name, unit, help), labels: labels) }
     }
 
     private func histogram(_ name: String, _ help: String, _ labels: [(String, String)]) -> DurationHistogram {
-        let key = labels.reduce(name) { $0 + "\u{1}" + $1.0 + "\u{2}" + $1.1 }
-        if let h = histograms.withLock({ $0[key] }) { return h }
-        let h = registry.makeDurationHistogram(descriptor: descriptor(name, "seconds", help), labels: labels, buckets: Self.latencyBuckets)
-        histograms.withLock { $0[key] = h }
-        return h
+        histograms.series(name, labels) {
+            registry.makeDurationHistogram(descriptor: descriptor(name, "seconds", help), labels: labels, buckets: Self.latencyBuckets)
+        }
     }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -111,4 +105,17 @@ public final class AdmissionMetrics: Sendable {
 
     /// The text exposition.
     public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
+
+/// Metric series by name and labels, made once.
+private final class SeriesCache<Series: Sendable>: Sendable {
+    private let table = Mutex<[String: Series]>([:])
+
+    func series(_ name: String, _ labels: [(String, String)], make: () -> Series) -> Series {
+        let key = labels.reduce(name) { $0 + "\u{1}" + $1.0 + "\u{2}" + $1.1 }
+        if let existing = table.withLock({ $0[key] }) { return existing }
+        let made = make()
+        table.withLock { $0[key] = made }
+        return made
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import SignetOCI
 import SignetPolicy
 
 /// Where the Kubernetes API server is and how to authenticate to it. The executable fills it
@@ -48,8 +49,7 @@ public final class KubernetesClient: Sendable {
         }
         var http = HTTPClient.Configuration()
         http.redirectConfiguration = .disallow
-        let ms = Int64(configuration.requestTimeout.components.seconds * 1000
-                       + configuration.requestTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = configuration.requestTimeout.wholeMilliseconds
         http.timeout = .init(connect: .milliseconds(ms), read: .milliseconds(ms))
         if scheme == "https" {
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -88,7 +88,7 @@ public final class KubernetesClient: Sendable {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await http.execute(request, timeout: .seconds(Int64(configuration.requestTimeout.components.seconds) + 1))
+            response = try await http.execute(request, timeout: .milliseconds(configuration.requestTimeout.wholeMilliseconds + 1_000))
             body = try await response.body.collect(upTo: Self.maxResponseSize)
         } catch {
             throw SignetAdmissionError(.cluster, "kubernetes api GET \(path) failed", underlying: error)

@@ -25,33 +25,37 @@ public struct PolicySet: Sendable {
     /// One engine per policy, prepared once when the set is loaded (rules, autogen and patterns
     /// compiled); requests only swap in their verifier (`PolicyEngine.with(verifier:)`).
     public let engines: [PolicyEngine]
+    /// What the set's policies read from the cluster (namespace labels, roles).
+    public let clusterContextNeeds: ClusterContextNeeds
+    /// The Fail and Ignore subsets, made once here: the `/validate/fail` and `/validate/ignore`
+    /// paths ask for them on every admission.
+    private let subsets: [PolicyGroup: PolicySet]
+
     public init(policies: [LoadedPolicy], exceptions: [PolicyException] = [], diagnostics: [Diagnostic] = []) {
-        self.policies = policies
-        self.exceptions = exceptions
-        self.diagnostics = diagnostics
-        self.engines = policies.map { PolicyEngine(policies: [$0.policy], exceptions: exceptions) }
-        self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
+        let engines = policies.map { PolicyEngine(policies: [$0.policy], exceptions: exceptions) }
+        var subsets: [PolicyGroup: PolicySet] = [:]
+        for group in [PolicyGroup.fail, .ignore] {
+            let keep = policies.indices.filter { group.contains(failurePolicy: policies[$0].policy.failurePolicy) }
+            guard keep.count != policies.count else { continue }
+            subsets[group] = PolicySet(policies: keep.map { policies[$0] }, exceptions: exceptions, diagnostics: diagnostics,
+                                       engines: keep.map { engines[$0] }, subsets: [:])
+        }
+        self.init(policies: policies, exceptions: exceptions, diagnostics: diagnostics, engines: engines, subsets: subsets)
     }
 
     private init(policies: [LoadedPolicy], exceptions: [PolicyException], diagnostics: [Diagnostic],
-                 engines: [PolicyEngine]) {
+                 engines: [PolicyEngine], subsets: [PolicyGroup: PolicySet]) {
         self.policies = policies
         self.exceptions = exceptions
         self.diagnostics = diagnostics
         self.engines = engines
+        self.subsets = subsets
         self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
     }
 
-    /// What the set's policies read from the cluster (namespace labels, roles).
-    public let clusterContextNeeds: ClusterContextNeeds
-
     /// The policies of `group` (their prepared engines kept).
     public func filtered(_ group: PolicyGroup) -> PolicySet {
-        if group == .all { return self }
-        let keep = policies.indices.filter { group.contains(failurePolicy: policies[$0].policy.failurePolicy) }
-        if keep.count == policies.count { return self }
-        return PolicySet(policies: keep.map { policies[$0] }, exceptions: exceptions, diagnostics: diagnostics,
-                         engines: keep.map { engines[$0] })
+        subsets[group] ?? self
     }
 }
 

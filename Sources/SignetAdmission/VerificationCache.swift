@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import SignetOCI
 import Synchronization
 
 /// What a cached verification is keyed by: never a tag.
@@ -41,8 +42,7 @@ public func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant, what:
     let flag = OnceFlag()
     let workHandle = TaskHandle()
     let remaining = max(.zero, deadline - ContinuousClock.now)
-    let (seconds, attoseconds) = remaining.components
-    let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    let delay = TimeAmount.nanoseconds(remaining.wholeNanoseconds)
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
         let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) {
             if flag.claim() {

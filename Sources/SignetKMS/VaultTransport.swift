@@ -5,6 +5,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
+import SignetOCI
 
 /// An error status from Vault: the HTTP status, the API path and Vault's `errors` strings.
 /// It is the `underlying` error of a `SignetKMSError`; it never holds a token.
@@ -183,7 +184,6 @@ struct VaultEmpty: Decodable {}
 extension Duration {
     /// Whole milliseconds (at least 1).
     var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+        max(1, Int(wholeMilliseconds))
     }
 }

@@ -129,8 +129,7 @@ public final class RegistryClient: Sendable {
             request.headers.replaceOrAdd(name: "Content-Length", value: "0")
         }
         state.withLock { $0.roundTrips += 1 }
-        let timeAmount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                                + Int64(timeout.components.attoseconds / 1_000_000_000))
+        let timeAmount = TimeAmount.nanoseconds(timeout.wholeNanoseconds)
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: timeAmount)

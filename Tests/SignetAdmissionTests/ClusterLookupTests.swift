@@ -142,6 +142,24 @@ struct ClusterLookupTests {
     }
 }
 
+/// Counts the questions put to another `ClusterLookup`.
+final class CountingClusterLookup: ClusterLookup {
+    let base: any ClusterLookup
+    private let count = Mutex(0)
+    init(_ base: any ClusterLookup) { self.base = base }
+    var calls: Int { count.withLock { $0 } }
+
+    func namespaceLabels(_ name: String) async throws -> [String: String] {
+        count.withLock { $0 += 1 }
+        return try await base.namespaceLabels(name)
+    }
+
+    func roles(username: String, groups: [String]) async throws -> BoundRoles {
+        count.withLock { $0 += 1 }
+        return try await base.roles(username: username, groups: groups)
+    }
+}
+
 /// A `ClusterLookup` with fixed answers (or a fixed failure).
 struct FakeClusterLookup: ClusterLookup {
     var labels: [String: [String: String]] = [:]
@@ -280,11 +298,19 @@ struct ClusterContextAdmissionTests {
     }
 
     @Test func lookupsHappenOnlyWhenAPolicyNeedsThem() async throws {
-        // A policy without namespaceSelector or roles: a failing lookup is never asked.
-        let controller = try Self.controller([TestPolicies.requireTeamLabel], cluster: FakeClusterLookup(failure: "must not be called"))
         var builder = AdmissionRequestBuilder()
         builder.labels = ["team": "a"]
-        #expect(await controller.review(builder.request, phase: .validate, deadline: .now + .seconds(5)).allowed)
+        builder.namespace = "team-a"
+        // A policy without namespaceSelector or roles: the cluster is never asked.
+        let unused = CountingClusterLookup(Self.lookup)
+        let plain = try Self.controller([TestPolicies.requireTeamLabel], cluster: unused)
+        #expect(await plain.review(builder.request, phase: .validate, deadline: .now + .seconds(5)).allowed)
+        #expect(unused.calls == 0)
+        // A namespaceSelector policy: asked once for the labels, never for roles.
+        let used = CountingClusterLookup(Self.lookup)
+        let selecting = try Self.controller([Self.prodOnly], cluster: used)
+        #expect(await selecting.review(builder.request, phase: .validate, deadline: .now + .seconds(5)).allowed)
+        #expect(used.calls == 1)
     }
 
     @Test func eachFailurePolicyPathEvaluatesOnlyItsPolicies() async throws {

@@ -203,7 +203,7 @@ public struct SignatureStore: Sendable {
         guard try await currentImage(target).contains(layer) else { return false }
         let delay = max(settleDelay, atLeast)
         if delay > .zero {
-            let ms = Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+            let ms = Int(delay.wholeMilliseconds)
             try await Task.sleep(for: .milliseconds(ms + Int.random(in: 0...(ms / 2 + 1))))
             return try await currentImage(target).contains(layer)
         }
