@@ -10,6 +10,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "signet", targets: ["signet"]),
+        .library(name: "SignetPrimitives", targets: ["SignetPrimitives"]),
+        .library(name: "SignetCEL", targets: ["SignetCEL"]),
+        .library(name: "SignetJMESPath", targets: ["SignetJMESPath"]),
         .library(name: "SignetOCI", targets: ["SignetOCI"]),
         .library(name: "SignetSigning", targets: ["SignetSigning"]),
         .library(name: "SignetKMS", targets: ["SignetKMS"]),
@@ -30,11 +33,31 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // JSON values, RE2 regular expressions, Go durations, Kubernetes quantities: no dependencies.
+        .target(name: "SignetPrimitives", swiftSettings: swiftSettings),
+        // The Common Expression Language: no Signet dependency beyond SignetPrimitives.
+        .target(name: "SignetCEL", dependencies: ["SignetPrimitives"], swiftSettings: swiftSettings),
+        // JMESPath with Kyverno's function library: no Signet dependency beyond SignetPrimitives.
+        .target(
+            name: "SignetJMESPath",
+            dependencies: [
+                "SignetPrimitives",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `swift run -c release signet-cel-bench` / `signet-jp-bench` (scripts/bench-cel, bench-jmespath).
+        .executableTarget(name: "signet-cel-bench", dependencies: ["SignetCEL", "SignetPrimitives"], swiftSettings: swiftSettings),
+        .executableTarget(name: "signet-jp-bench", dependencies: ["SignetJMESPath", "SignetPrimitives"], swiftSettings: swiftSettings),
         .target(
             name: "SignetOCI",
             dependencies: [
+                "SignetPrimitives",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +96,7 @@ let package = Package(
         .target(
             name: "SignetPolicy",
             dependencies: [
-                "SignetOCI",
+                "SignetOCI", "SignetPrimitives", "SignetCEL", "SignetJMESPath",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -82,9 +105,12 @@ let package = Package(
         .target(
             name: "SignetAdmission",
             dependencies: [
-                "SignetPolicy", "SignetSigning", "SignetKMS",
+                "SignetPolicy", "SignetSigning", "SignetKMS", "SignetPrimitives",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "signet",
             dependencies: [
-                "SignetOCI", "SignetSigning", "SignetKMS", "SignetPolicy", "SignetAdmission",
+                "SignetPrimitives", "SignetCEL", "SignetJMESPath", "SignetOCI", "SignetSigning", "SignetKMS", "SignetPolicy", "SignetAdmission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -145,10 +171,14 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SignetKMSTests", dependencies: ["SignetKMS", "SignetTestSupport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "SignetPolicyTests", dependencies: ["SignetPolicy", "SignetTestSupport"],
+        .testTarget(name: "SignetPrimitivesTests", dependencies: ["SignetPrimitives"], swiftSettings: swiftSettings),
+        .testTarget(name: "SignetCELTests", dependencies: ["SignetCEL", "SignetPrimitives"], swiftSettings: swiftSettings),
+        .testTarget(name: "SignetJMESPathTests", dependencies: ["SignetJMESPath", "SignetPrimitives"],
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "SignetPolicyTests", dependencies: ["SignetPolicy", "SignetPrimitives", "SignetTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SignetAdmissionTests",
-                    dependencies: ["SignetAdmission", "SignetKMS", "SignetTestSupport",
+                    dependencies: ["SignetAdmission", "SignetKMS", "SignetPolicy", "SignetPrimitives", "SignetSigning", "SignetOCI", "SignetTestSupport",
                                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                    .product(name: "NIOHTTP1", package: "swift-nio")],

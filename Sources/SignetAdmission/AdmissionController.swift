@@ -3,16 +3,22 @@ import Logging
 import SignetOCI
 import SignetPolicy
 import Synchronization
+import SignetPrimitives
 
 /// Answers AdmissionReviews with the policies of a `PolicyStore`, verifying images through a
 /// `VerificationService`.
 ///
-/// Verification runs before the decision, not inside it: the engine is first run with a recording
-/// verifier to learn which (image, key) verifications it needs; those run in parallel (distinct
-/// images of one Pod at once), each bounded by the request's deadline; then the engine runs again
-/// on the recorded results. Verifications a result made necessary (another attestor entry, an image
-/// a previous rule pinned) are found the same way, a few rounds at most. The final engine run and
-/// `AdmissionDecision.decide` are pure in the request, the policies and the results.
+/// One pipeline, four stages (docs/DESIGN.md):
+/// 1. *plan* — each policy's engine lists the verifications it can need (`VerificationPlan`:
+///    every image × attestor entry × key of every matching verifyImages rule), without running any;
+/// 2. *verify* — outside the engine: at most `limits.maxImagesPerRequest` distinct images (more is
+///    denied under any failurePolicy), one registry pass per image for all its keys, at most
+///    `limits.imageConcurrency` images at once per request and `limits.serverConcurrency` across
+///    the server, every call bounded by the request's deadline; each outcome is a typed
+///    `ImageVerificationResult` (verified, not verified, transport error);
+/// 3. *evaluate* — `PolicyEngine.evaluate(_:admission:verifications:secondPass:)`, a pure function
+///    of the request, the policies and the results;
+/// 4. *decide* — `AdmissionDecision.decide`, pure as well.
 public final class AdmissionController: AdmissionReviewer {
     public let policies: PolicyStore
     public let verification: VerificationService?
@@ -23,11 +29,30 @@ public final class AdmissionController: AdmissionReviewer {
     /// runs without Kubernetes API access (those rules then report an error).
     public let cluster: (any ClusterLookup)?
     let logger: Logger
-    static let maxRounds = 6
+    public let limits: Limits
+    let serverSlots: ConcurrencyLimiter
+
+    /// Bounds on the work one request can cause.
+    public struct Limits: Sendable {
+        /// Distinct images verified per request; beyond it the request is denied (any failurePolicy).
+        public var maxImagesPerRequest: Int
+        /// Images of one request verified at once.
+        public var imageConcurrency: Int
+        /// Images verified at once across the whole server.
+        public var serverConcurrency: Int
+
+        public init(maxImagesPerRequest: Int = 64, imageConcurrency: Int = 8, serverConcurrency: Int = 32) {
+            self.maxImagesPerRequest = max(1, maxImagesPerRequest)
+            self.imageConcurrency = max(1, imageConcurrency)
+            self.serverConcurrency = max(1, serverConcurrency)
+        }
+    }
 
     public init(policies: PolicyStore, verification: VerificationService?, metrics: AdmissionMetrics,
                 violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration = .init(),
-                cluster: (any ClusterLookup)? = nil, logger: Logger) {
+                cluster: (any ClusterLookup)? = nil, limits: Limits = Limits(), logger: Logger) {
+        self.limits = limits
+        self.serverSlots = ConcurrencyLimiter(limit: limits.serverConcurrency)
         self.policies = policies
         self.cluster = cluster
         self.verification = verification
@@ -64,8 +89,15 @@ public final class AdmissionController: AdmissionReviewer {
             admission.requestKind = (resource.group, resource.version, parent)
         }
         let missing = await addClusterContext(to: &admission, request: request, needs: set.clusterContextNeeds, deadline: deadline)
-        let engine = await evaluate(object, admission: admission, set: set, deadline: deadline, missingContext: missing)
-        let decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
+        let decision: AdmissionDecision
+        switch await evaluate(object, admission: admission, set: set, phase: phase, deadline: deadline, missingContext: missing) {
+        case .evaluated(let engine):
+            decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
+        case .tooManyImages(let count):
+            decision = AdmissionDecision.deny(request: request, message:
+                "signet: the request names \(count) distinct images to verify, more than the limit of \(limits.maxImagesPerRequest) per request (--max-images-per-request)")
+            metrics.verificationError(reason: "image-limit")
+        }
         record(decision, request: request, phase: phase)
         return decision.response
     }
@@ -126,12 +158,19 @@ public final class AdmissionController: AdmissionReviewer {
         return parts.joined(separator: " and ")
     }
 
-    /// Runs the engine on `object`, verification rounds included. Rules that need the `missing`
-    /// cluster context report an error instead of being evaluated.
-    public func evaluate(_ object: JSONValue, admission: AdmissionInfo, set: PolicySet,
-                         deadline: ContinuousClock.Instant, missingContext: MissingContext? = nil) async -> EngineResponse {
-        var known: [String: [ImageVerificationRequest: ReplayVerifier.Outcome]] = [:]
-        var fixed: [Int: PolicyResult] = [:]  // policies without verifyImages: evaluated once
+    /// What the pipeline produced for one request.
+    public enum Evaluation: Sendable {
+        /// The engine's results.
+        case evaluated(EngineResponse)
+        /// More distinct images than `limits.maxImagesPerRequest`: nothing was verified.
+        case tooManyImages(Int)
+    }
+
+    /// Runs plan → verify → evaluate on `object`. Rules that need the `missing` cluster context
+    /// report an error instead of being evaluated.
+    public func evaluate(_ object: JSONValue, admission: AdmissionInfo, set: PolicySet, phase: AdmissionPhase = .mutate,
+                         deadline: ContinuousClock.Instant, missingContext: MissingContext? = nil) async -> Evaluation {
+        var fixed: [Int: PolicyResult] = [:]
         if let missingContext {
             for (index, engine) in set.engines.enumerated() where !engine.clusterContextNeeds.isDisjoint(with: missingContext.needs) {
                 if let r = engine.clusterContextErrors(object, admission: admission, missing: missingContext.needs,
@@ -140,70 +179,96 @@ public final class AdmissionController: AdmissionReviewer {
                 }
             }
         }
-        var response = PolicyEngine(policies: []).validate(object, admission: admission)
-        for round in 0..<Self.maxRounds {
-            let last = round == Self.maxRounds - 1
-            var results: [PolicyResult] = []
-            var missing: [(LoadedPolicy, ImageVerificationRequest)] = []
-            for (index, lp) in set.policies.enumerated() {
-                if let r = fixed[index] { results.append(r); continue }
-                let prepared = set.engines[index]
-                if !prepared.hasVerifyImages {
-                    let r = prepared.with(verifier: nil, configuration: engineConfiguration).validate(object, admission: admission)
-                    if let p = r.policies.first { fixed[index] = p; results.append(p) }
-                    continue
-                }
-                let replay = ReplayVerifier(known: known[lp.policy.name] ?? [:], missingIsFailure: last)
-                let r = await prepared.with(verifier: replay, configuration: engineConfiguration)
-                    .evaluate(object, admission: admission)
-                results += r.policies
-                missing += replay.missing.map { (lp, $0) }
-            }
-            response.policies = results
-            if missing.isEmpty { return response }
-            let outcomes = await verifyAll(missing, deadline: deadline)
-            for ((lp, request), outcome) in zip(missing, outcomes) {
-                known[lp.policy.name, default: [:]][request] = outcome
+        // 1. Plan.
+        var engines: [PolicyEngine] = []
+        engines.reserveCapacity(set.engines.count)
+        var planned: [(request: ImageVerificationRequest, policy: LoadedPolicy)] = []
+        var seen = Set<ImageVerificationRequest>()
+        var images = Set<String>()
+        for (index, lp) in set.policies.enumerated() {
+            let engine = set.engines[index].hasVerifyImages
+                ? set.engines[index].with(verifier: nil, configuration: engineConfiguration) : set.engines[index]
+            engines.append(engine)
+            guard fixed[index] == nil, engine.hasVerifyImages else { continue }
+            for request in engine.verificationPlan(object, admission: admission).requests where seen.insert(request).inserted {
+                planned.append((request, lp))
+                images.insert(request.reference.description)
             }
         }
-        return response
+        if images.count > limits.maxImagesPerRequest { return .tooManyImages(images.count) }
+        // 2. Verify.
+        let results = planned.isEmpty ? [:] : await verifyAll(planned, deadline: deadline)
+        // 3. Evaluate.
+        let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
+        var response = EngineResponse(resource: ResourceInfo(object), policies: [])
+        response.policies.reserveCapacity(engines.count)
+        for (index, engine) in engines.enumerated() {
+            if let r = fixed[index] { response.policies.append(r); continue }
+            if let r = engine.evaluate(object, admission: admission, verifications: results, secondPass: secondPass).policies.first {
+                response.policies.append(r)
+            }
+        }
+        return .evaluated(response)
     }
 
-    /// Runs `calls` in parallel, each bounded by `deadline`.
-    func verifyAll(_ calls: [(LoadedPolicy, ImageVerificationRequest)], deadline: ContinuousClock.Instant) async -> [ReplayVerifier.Outcome] {
+    /// Verifies the planned requests: grouped by image (one registry pass for all its keys), at
+    /// most `imageConcurrency` images at once, each waiting for a server-wide slot, all bounded by
+    /// `deadline`. Every request gets a typed result; nothing throws.
+    func verifyAll(_ planned: [(request: ImageVerificationRequest, policy: LoadedPolicy)],
+                   deadline: ContinuousClock.Instant) async -> VerificationResults {
+        var results: VerificationResults = [:]
         guard let verification else {
-            return calls.map { _ in .failure("no image verifier is configured") }
+            for (request, _) in planned { results[request] = .error("no image verifier is configured") }
+            return results
         }
         // Warm path: digest references already verified need no task, no timer, no call.
-        var out = [ReplayVerifier.Outcome?](repeating: nil, count: calls.count)
-        for (i, (lp, request)) in calls.enumerated() {
-            if let hit = verification.cachedResult(request, policy: lp.policy.name, version: lp.version) { out[i] = .result(hit) }
+        var groups: [String: [(request: ImageVerificationRequest, policy: LoadedPolicy)]] = [:]
+        var order: [String] = []
+        for item in planned {
+            if let hit = verification.cachedResult(item.request, policy: item.policy.policy.name, version: item.policy.version) {
+                results[item.request] = hit
+                continue
+            }
+            let image = item.request.reference.description
+            if groups[image] == nil { order.append(image) }
+            groups[image, default: []].append(item)
         }
-        if out.allSatisfy({ $0 != nil }) { return out.map { $0! } }
-        return await withTaskGroup(of: (Int, ReplayVerifier.Outcome).self) { group in
-            for (i, (lp, request)) in calls.enumerated() where out[i] == nil {
+        if order.isEmpty { return results }
+        let width = limits.imageConcurrency
+        let slots = serverSlots
+        let metrics = self.metrics
+        return await withTaskGroup(of: [(ImageVerificationRequest, ImageVerificationResult)].self) { group in
+            var iterator = order.makeIterator()
+            func add(_ image: String) {
+                let items = groups[image] ?? []
                 group.addTask {
                     do {
-                        let result = try await withDeadline(deadline, what: "verifying \(request.image)") {
-                            try await verification.verify(request, policy: lp.policy.name, version: lp.version)
+                        return try await withDeadline(deadline, what: "verifying \(image)") {
+                            try await slots.run {
+                                await verification.verifyGroup(items.map { ($0.request, $0.policy.policy.name, $0.policy.version) })
+                            }
                         }
-                        return (i, .result(result))
                     } catch let error as SignetAdmissionError where error.code == .timeout {
-                        self.metrics.verificationError(reason: "timeout")
-                        return (i, .failure("\(error.message) (the webhook timeout minus its margin)"))
+                        metrics.verificationError(reason: "timeout")
+                        let message = "\(error.message) (the webhook timeout minus its margin)"
+                        return items.map { ($0.request, ImageVerificationResult.error(message)) }
                     } catch {
-                        return (i, .failure(Self.describe(error)))
+                        return items.map { ($0.request, ImageVerificationResult.error("verification was cancelled")) }
                     }
                 }
             }
-            for await (i, outcome) in group { out[i] = outcome }
-            return out.map { $0 ?? .failure("not run") }
+            for _ in 0..<width { if let image = iterator.next() { add(image) } }
+            while let batch = await group.next() {
+                for (request, result) in batch { results[request] = result }
+                if let image = iterator.next() { add(image) }
+            }
+            return results
         }
     }
 
     static func describe(_ error: any Error) -> String {
         let text = "\(error)"
-        return text.isEmpty ? "verification failed" : text
+        return text.isEmpty ? "lookup failed" : text
     }
 
     /// Metrics, the recent-violations store and one structured audit log line per violation.
@@ -227,37 +292,6 @@ public final class AdmissionController: AdmissionReviewer {
                 "dryRun": "\(request.dryRun ?? false)",
                 "message": "\(v.message)",
             ])
-        }
-    }
-}
-
-/// The verifier the engine sees during a round: known results are replayed, unknown requests are
-/// recorded (and answered "verified, digest unknown" so the engine goes on to list the rest).
-final class ReplayVerifier: ImageVerifier {
-    enum Outcome: Sendable {
-        case result(ImageVerificationResult)
-        case failure(String)
-    }
-
-    let known: [ImageVerificationRequest: Outcome]
-    let missingIsFailure: Bool
-    private let recorded = Mutex<[ImageVerificationRequest]>([])
-
-    init(known: [ImageVerificationRequest: Outcome], missingIsFailure: Bool) {
-        self.known = known
-        self.missingIsFailure = missingIsFailure
-    }
-
-    var missing: [ImageVerificationRequest] { recorded.withLock { $0 } }
-
-    func verify(_ request: ImageVerificationRequest) async throws -> ImageVerificationResult {
-        switch known[request] {
-        case .result(let r)?: return r
-        case .failure(let message)?: throw SignetAdmissionError(.verification, message)
-        case nil:
-            if missingIsFailure { throw SignetAdmissionError(.verification, "verification needed too many rounds") }
-            recorded.withLock { if !$0.contains(request) { $0.append(request) } }
-            return ImageVerificationResult(verified: true, digest: nil, message: "")
         }
     }
 }

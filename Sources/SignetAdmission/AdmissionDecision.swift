@@ -48,18 +48,9 @@ public struct AdmissionDecision: Sendable {
         blocking.policies = []
         for p in considered.policies {
             var blockingRules: [RuleResult] = []
-            let errored = Self.erroredImages(p.rules)
             for r in p.rules {
-                // verifyImages' second pass fails an image whose verification could not run
-                // ("missing digest", "unverified image"): that is the error's consequence, handled
-                // by failurePolicy like the error itself, not a failure of its own.
-                if r.status == .fail, let image = Self.secondPassImage(r), errored.contains(image) {
-                    outcomes.append(RuleOutcome(policy: p.policy, rule: r.rule, result: RuleStatus.error.rawValue))
-                    if p.failurePolicy != "Ignore", !blockingRules.contains(where: { $0.rule == r.rule }) { blockingRules.append(r) }
-                    continue
-                }
                 outcomes.append(RuleOutcome(policy: p.policy, rule: r.rule, result: r.status.rawValue))
-                let isBlocking = r.isEnforcedFailure || (r.status == .error && p.failurePolicy != "Ignore")
+                let isBlocking = p.blocks(r)
                 // The first blocking result of a rule is its cause (a verification failure comes
                 // before the "missing digest"/"unverified image" checks it leads to).
                 if isBlocking && !blockingRules.contains(where: { $0.rule == r.rule }) { blockingRules.append(r) }
@@ -102,23 +93,11 @@ public struct AdmissionDecision: Sendable {
         return AdmissionDecision(response: response, violations: violations, ruleResults: outcomes)
     }
 
-    /// Images named by verifyImages `error` results (`failed to verify image NAME: ...`).
-    static func erroredImages(_ rules: [RuleResult]) -> Set<String> {
-        var out = Set<String>()
-        let prefix = "failed to verify image "
-        for r in rules where r.type == .imageVerify && r.status == .error && r.message.hasPrefix(prefix) {
-            let rest = r.message.dropFirst(prefix.count)
-            if let colon = rest.range(of: ": ") { out.insert(String(rest[..<colon.lowerBound])) }
-        }
-        return out
-    }
-
-    /// The image a second-pass failure names (`missing digest for NAME`, `unverified image NAME`).
-    static func secondPassImage(_ r: RuleResult) -> String? {
-        guard r.type == .imageVerify else { return nil }
-        for prefix in ["missing digest for ", "unverified image "] where r.message.hasPrefix(prefix) {
-            return String(r.message.dropFirst(prefix.count))
-        }
-        return nil
+    /// A denial that no policy result produced: a limit of the server (too many images).
+    /// Applies under any failurePolicy: the request asked for more work than signet will do.
+    public static func deny(request: AdmissionRequest, message: String) -> AdmissionDecision {
+        AdmissionDecision(response: AdmissionResponse(uid: request.uid, allowed: false,
+                                                      status: .init(code: 403, message: message, reason: "Forbidden", status: "Failure")),
+                          violations: [], ruleResults: [])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SignetPolicy
+import SignetPrimitives
 
 /// An `admission.k8s.io/v1` AdmissionReview: the body of a webhook call and of its reply
 /// (kubernetes.io, extensible-admission-controllers; FORMATS.md section 5).

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
 import UnixSignals
 import SignetPolicy
+import SignetPrimitives
 
 /// Which webhook a review came through: `/mutate` runs verifyImages and pins digests, `/validate`
 /// runs validate rules and Kyverno's second verifyImages pass (`verifyDigest`, `required`).
@@ -21,11 +23,11 @@ public enum PolicyGroup: String, Sendable, Hashable, CaseIterable {
     case all, fail, ignore
 
     /// Whether a policy with `failurePolicy` belongs to this group (anything but Ignore is Fail).
-    public func contains(failurePolicy: String) -> Bool {
+    public func contains(failurePolicy: FailurePolicy) -> Bool {
         switch self {
         case .all: return true
-        case .fail: return failurePolicy != "Ignore"
-        case .ignore: return failurePolicy == "Ignore"
+        case .fail: return failurePolicy == .fail
+        case .ignore: return failurePolicy == .ignore
         }
     }
 }
@@ -64,12 +66,21 @@ public struct AdmissionServer: Sendable {
         public var timeoutMargin: Duration
         /// How often TLS files (and whatever `reloaders` watch) are checked.
         public var reloadInterval: Duration
+        /// Connection count and read/idle timeouts of the webhook listener.
+        public var connections: ConnectionLimits
+        /// The plain-HTTP listener of `/metrics` and `/reports` (and the probes), kept apart from
+        /// the webhook port as Kyverno keeps its metrics port: loopback by default; nil: none.
+        public var metricsHost: String?
+        /// 0 picks a free port (see `onMetricsListening`).
+        public var metricsPort: Int
 
         public init(host: String = "0.0.0.0", port: Int = 9443, maxBodySize: Int = 3 * 1024 * 1024,
                     defaultTimeout: Duration = .seconds(10), timeoutMargin: Duration = .seconds(1),
-                    reloadInterval: Duration = .seconds(2)) {
+                    reloadInterval: Duration = .seconds(2), connections: ConnectionLimits = ConnectionLimits(),
+                    metricsHost: String? = "127.0.0.1", metricsPort: Int = 8000) {
             self.host = host; self.port = port; self.maxBodySize = maxBodySize
             self.defaultTimeout = defaultTimeout; self.timeoutMargin = timeoutMargin; self.reloadInterval = reloadInterval
+            self.connections = connections; self.metricsHost = metricsHost; self.metricsPort = metricsPort
         }
     }
 
@@ -90,39 +101,16 @@ public struct AdmissionServer: Sendable {
     }
 
     /// The time the decision may take for a call carrying `?timeout=` `timeout` (e.g. `10s`):
-    /// the timeout minus the margin, and never less than half the timeout.
+    /// the timeout, clamped to 1-30 s as the API server clamps `timeoutSeconds`, minus the margin,
+    /// and never less than half the timeout. An unreadable value means the default timeout.
     public func budget(forTimeoutParameter timeout: String?) -> Duration {
-        let total = timeout.flatMap(Self.parseGoDuration) ?? configuration.defaultTimeout
+        var total = timeout.flatMap { try? GoDuration(parsing: $0) }.map(\.swiftDuration) ?? configuration.defaultTimeout
+        total = min(max(total, .seconds(1)), .seconds(30))
         let budget = total - configuration.timeoutMargin
         return max(budget, total / 2)
     }
 
-    /// Parses the simple Go durations the API server sends (`10s`, `500ms`, `1m30s`).
-    static func parseGoDuration(_ text: String) -> Duration? {
-        var total = Duration.zero
-        var number = ""
-        var chars = Substring(text)
-        guard !chars.isEmpty else { return nil }
-        while let c = chars.first {
-            if c.isNumber || c == "." { number.append(c); chars.removeFirst(); continue }
-            var unit = ""
-            while let u = chars.first, u.isLetter { unit.append(u); chars.removeFirst() }
-            guard let value = Double(number) else { return nil }
-            switch unit {
-            case "h": total += .seconds(value * 3600)
-            case "m": total += .seconds(value * 60)
-            case "s": total += .seconds(value)
-            case "ms": total += .milliseconds(value)
-            case "us", "µs": total += .microseconds(value)
-            case "ns": total += .nanoseconds(Int64(value))
-            default: return nil
-            }
-            number = ""
-        }
-        return number.isEmpty ? total : nil
-    }
-
-    /// The router with every endpoint.
+    /// The webhook listener's router: the admission paths and the probes.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         for phase in [AdmissionPhase.validate, .mutate] {
@@ -133,12 +121,14 @@ public struct AdmissionServer: Sendable {
                 }
             }
         }
-        router.get("/healthz") { _, _ in
-            Self.text(.ok, "ok\n")
-        }
-        router.get("/readyz") { _, _ in
-            self.reviewer.isReady ? Self.text(.ok, "ok\n") : Self.text(.serviceUnavailable, "policies not loaded\n")
-        }
+        addProbes(to: router)
+        return router
+    }
+
+    /// The metrics listener's router: `/metrics`, `/reports` and the probes. Never on the webhook
+    /// port, whose clients are not to read recent violations, image names and messages.
+    public func makeMetricsRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
@@ -147,16 +137,55 @@ public struct AdmissionServer: Sendable {
             let namespace = request.uri.queryParameters.get("namespace")
             return Self.json(.ok, Data(self.violations.reports(namespace: namespace).jsonString.utf8))
         }
+        addProbes(to: router)
         return router
     }
 
-    /// Builds the Hummingbird application. `onListening` receives the bound port.
+    func addProbes(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Self.text(.ok, "ok\n")
+        }
+        router.get("/readyz") { _, _ in
+            self.reviewer.isReady ? Self.text(.ok, "ok\n") : Self.text(.serviceUnavailable, "policies not loaded\n")
+        }
+    }
+
+    /// Builds the webhook's Hummingbird application (HTTPS, connection limits and timeouts).
+    /// `onListening` receives the bound port.
     public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
-        Application(
+        let limits = configuration.connections
+        let registry = ConnectionRegistry(limit: limits.maxConnections)
+        let tlsConfiguration = try tls.serverConfiguration()
+        let server = HTTPServerBuilder { responder in
+            let http = HTTP1Channel(responder: responder, configuration: .init(
+                additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]))
+            return try TLSChannel(http, tlsConfiguration: tlsConfiguration)
+        }
+        return Application(
             router: makeRouter(),
-            server: try .tls(.http1(), tlsConfiguration: tls.serverConfiguration()),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "signet"),
+            server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "signet",
+                                 backlog: 1024),
+            onServerRunning: { channel in
+                await onListening(channel.localAddress?.port ?? 0)
+            },
+            logger: logger)
+    }
+
+    /// Builds the plain-HTTP metrics application, or nil when `metricsHost` is nil.
+    public func makeMetricsApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> (any Service)? {
+        guard let host = configuration.metricsHost else { return nil }
+        let limits = configuration.connections
+        let registry = ConnectionRegistry(limit: 64)
+        let server = HTTPServerBuilder { responder in
+            HTTP1Channel(responder: responder, configuration: .init(
+                additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]))
+        }
+        return Application(
+            router: makeMetricsRouter(),
+            server: server,
+            configuration: .init(address: .hostname(host, port: configuration.metricsPort), serverName: "signet-metrics"),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? 0)
             },
@@ -166,12 +195,12 @@ public struct AdmissionServer: Sendable {
     /// Runs until one of `signals` (or until the surrounding task is cancelled), then stops
     /// accepting connections and drains in-flight requests (swift-service-lifecycle graceful shutdown).
     public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint],
-                    onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+                    onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+                    onMetricsListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = try makeApplication(onListening: onListening)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: ReloadService(server: self))],
-            gracefulShutdownSignals: signals,
-            logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: ReloadService(server: self))]
+        if let metricsApp = makeMetricsApplication(onListening: onMetricsListening) { services.append(.init(service: metricsApp)) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
         try await group.run()
     }
 
@@ -201,6 +230,11 @@ public struct AdmissionServer: Sendable {
             logger.error("tls certificate reload failed; keeping the previous certificate", metadata: ["error": "\(error)"])
         }
         for reload in reloaders { await reload() }
+        #if os(Linux)
+        // Give memory back after a burst (a flood of images or connections): glibc keeps freed
+        // heap pages otherwise, and the RSS would stay at its peak.
+        _ = glibcMallocTrim(0)
+        #endif
     }
 
     // MARK: - Reviews
@@ -270,3 +304,9 @@ public struct AdmissionServer: Sendable {
                  body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
+
+#if os(Linux)
+/// glibc's `malloc_trim(3)`, which the Glibc module does not export.
+@_silgen_name("malloc_trim")
+func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

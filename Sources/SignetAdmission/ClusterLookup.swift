@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SignetPolicy
 import Synchronization
+import SignetPrimitives
 
 /// The RBAC roles bound to a user, named as Kyverno names them: `NAMESPACE:ROLE` for a Role bound
 /// by a RoleBinding, the bare name for a ClusterRole (bound by either kind of binding).

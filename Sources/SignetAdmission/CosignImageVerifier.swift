@@ -28,9 +28,24 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
     }
 
     public func verify(_ request: ImageVerificationRequest) async throws -> ImageVerificationResult {
+        await verify(request, memo: VerificationMemo())
+    }
+
+    /// Verifies one request; registry reads go through `memo`, shared with the other keys of the
+    /// same image. Never throws: errors are classified (`VerificationService.classify`), so a
+    /// hostile registry's junk is a verification failure, and only transport is an error.
+    public func verify(_ request: ImageVerificationRequest, memo: VerificationMemo) async -> ImageVerificationResult {
+        do {
+            return try await verifyThrowing(request, memo: memo)
+        } catch {
+            return VerificationService.classify(error, image: request.reference)
+        }
+    }
+
+    func verifyThrowing(_ request: ImageVerificationRequest, memo: VerificationMemo) async throws -> ImageVerificationResult {
         let digest: SignetOCI.Digest
         do {
-            digest = try await resolveDigest(request.reference)
+            digest = try await memo.value("resolve|\(request.reference)") { try await resolveDigest(request.reference) }
         } catch let error as SignetOCIError where error.code == .notFound {
             return .notVerified("image \(request.reference) not found")
         }
@@ -42,7 +57,9 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
             verifier = try await keyProviders.verifier(for: uri)
         }
         let signatureRepository = try request.signatureRepository.map { try SignatureRepository(parsing: $0) }
-        let source = RegistrySignatureSource(client: client, imageRepository: request.reference, signatureRepository: signatureRepository)
+        let registrySource = RegistrySignatureSource(client: client, imageRepository: request.reference, signatureRepository: signatureRepository)
+        let source = MemoizingSignatureSource(base: registrySource, memo: memo,
+                                              scope: "\(request.reference.repositoryName)|\(request.signatureRepository ?? "")")
         let outcome = try await signatures.verify(imageDigest: digest, source: source, verifier: verifier,
                                                   annotations: request.annotations)
         if outcome.isVerified { return .verified(digest: digest.description) }
@@ -55,5 +72,31 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
             return .notVerified(reasons.isEmpty ? "no matching signatures" : "no matching signatures: \(reasons)",
                                 digest: digest.description)
         }
+    }
+}
+
+/// A `SignatureSource` whose reads are kept in a `VerificationMemo`: the keys of one image read
+/// its signature manifest, referrers and blobs once.
+struct MemoizingSignatureSource: SignatureSource {
+    let base: any SignatureSource
+    let memo: VerificationMemo
+    /// Which repositories the reads come from (the memo is shared by one image's requests, whose
+    /// signature repositories may differ).
+    let scope: String
+
+    func classicSignatureManifest(for image: SignetOCI.Digest) async throws -> Data? {
+        try await memo.value("\(scope)|sig|\(image)") { try await base.classicSignatureManifest(for: image) }
+    }
+
+    func bundleReferrers(for image: SignetOCI.Digest) async throws -> [Descriptor] {
+        try await memo.value("\(scope)|referrers|\(image)") { try await base.bundleReferrers(for: image) }
+    }
+
+    func manifest(_ digest: SignetOCI.Digest) async throws -> Data {
+        try await memo.value("\(scope)|manifest|\(digest)") { try await base.manifest(digest) }
+    }
+
+    func blob(_ digest: SignetOCI.Digest, maxSize: Int) async throws -> Data {
+        try await memo.value("\(scope)|blob|\(digest)|\(maxSize)") { try await base.blob(digest, maxSize: maxSize) }
     }
 }

@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOSSL
 import SignetOCI
 import SignetPolicy
+import SignetPrimitives
 
 /// Where the Kubernetes API server is and how to authenticate to it. The executable fills it
 /// (in a Pod: `KUBERNETES_SERVICE_HOST`/`_PORT`, the service account's `ca.crt` and token file);

@@ -43,23 +43,103 @@ public func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant, what:
     let workHandle = TaskHandle()
     let remaining = max(.zero, deadline - ContinuousClock.now)
     let delay = TimeAmount.nanoseconds(remaining.wholeNanoseconds)
-    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) {
-            if flag.claim() {
+    let resumer = ContinuationBox<T>()
+    // Cancelling the caller (the request's connection went away, the server shuts down) ends the
+    // work and the wait at once, like the deadline does.
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            resumer.set(continuation)
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) {
+                if flag.claim() {
+                    workHandle.cancel()
+                    continuation.resume(throwing: SignetAdmissionError(.timeout, "\(what) did not finish in time"))
+                }
+            }
+            workHandle.set(Task {
+                do {
+                    let value = try await operation()
+                    if flag.claim() { continuation.resume(returning: value) }
+                } catch {
+                    if flag.claim() { continuation.resume(throwing: error) }
+                }
+                timer.cancel()
+            })
+            if Task.isCancelled, flag.claim() {
                 workHandle.cancel()
-                continuation.resume(throwing: SignetAdmissionError(.timeout, "\(what) did not finish in time"))
+                timer.cancel()
+                continuation.resume(throwing: CancellationError())
             }
         }
-        workHandle.set(Task {
-            do {
-                let value = try await operation()
-                if flag.claim() { continuation.resume(returning: value) }
-            } catch {
-                if flag.claim() { continuation.resume(throwing: error) }
-            }
-            timer.cancel()
-        })
+    } onCancel: {
+        if flag.claim() {
+            workHandle.cancel()
+            resumer.get()?.resume(throwing: CancellationError())
+        }
     }
+}
+
+/// Bounds how many verifications run at once across the whole server (a counting semaphore whose
+/// waiters leave the queue when their task is cancelled).
+public final class ConcurrencyLimiter: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var nextID: UInt64 = 0
+    }
+    private let state: Mutex<State>
+    public let limit: Int
+
+    public init(limit: Int) {
+        self.limit = max(1, limit)
+        state = Mutex(State(available: max(1, limit)))
+    }
+
+    /// Runs `body` once a slot is free.
+    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    func acquire() async throws {
+        let id: UInt64? = state.withLock { s in
+            if s.available > 0 { s.available -= 1; return nil }
+            s.nextID &+= 1
+            return s.nextID
+        }
+        guard let id else { return }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let cancelled = state.withLock { s -> Bool in
+                    if Task.isCancelled { return true }
+                    s.waiters.append((id, continuation))
+                    return false
+                }
+                if cancelled { continuation.resume(throwing: CancellationError()) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: i).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    func release() {
+        let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+            if s.waiters.isEmpty { s.available += 1; return nil }
+            return s.waiters.removeFirst().continuation
+        }
+        next?.resume()
+    }
+}
+
+/// Holds a continuation so a cancellation handler can resume it.
+final class ContinuationBox<T: Sendable>: Sendable {
+    private let value = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    func set(_ c: CheckedContinuation<T, any Error>) { value.withLock { $0 = c } }
+    func get() -> CheckedContinuation<T, any Error>? { value.withLock { $0 } }
 }
 
 /// Holds a task so another task can cancel it.

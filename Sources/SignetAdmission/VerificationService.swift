@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import SignetOCI
 import SignetPolicy
+import SignetKMS
+import SignetSigning
 
 /// Resolves a tag to the digest of the manifest the registry serves for it, re-hashing the
 /// manifest (never trusting a digest header).
@@ -55,7 +57,8 @@ public final class VerificationService: Sendable {
                              imageDigest: "\(request.reference.repositoryName)@\(digest)", keys: Self.keyFingerprint(request.key))
     }
 
-    /// Verifies `request` for `policy` at `version`.
+    /// Verifies `request` for `policy` at `version`. Throws only what `classify` turns into a
+    /// result (the verify stage never lets an error escape).
     public func verify(_ request: ImageVerificationRequest, policy: String, version: String) async throws -> ImageVerificationResult {
         let digest: SignetOCI.Digest
         if let given = request.reference.digest {
@@ -64,6 +67,47 @@ public final class VerificationService: Sendable {
             let key = VerificationCacheKey(policy: "", policyVersion: "", rule: "", imageDigest: request.reference.description, keys: "resolve")
             digest = try await resolutions.value(for: key) { [resolver] in try await resolver.resolveDigest(request.reference) }.0
         }
+        return try await verify(request, digest: digest, policy: policy, version: version, memo: VerificationMemo())
+    }
+
+    /// Verifies requests that all name one image, for (policy, version) each: the tag is resolved
+    /// once and the verifier's registry reads are shared between the keys (one registry pass).
+    /// Every request gets a typed result; errors are classified, never thrown.
+    public func verifyGroup(_ items: [(request: ImageVerificationRequest, policy: String, version: String)]) async
+        -> [(ImageVerificationRequest, ImageVerificationResult)] {
+        guard let first = items.first else { return [] }
+        let digest: SignetOCI.Digest
+        do {
+            if let given = first.request.reference.digest {
+                digest = given
+            } else {
+                let key = VerificationCacheKey(policy: "", policyVersion: "", rule: "", imageDigest: first.request.reference.description, keys: "resolve")
+                digest = try await resolutions.value(for: key) { [resolver] in try await resolver.resolveDigest(first.request.reference) }.0
+            }
+        } catch {
+            let result = Self.classify(error, image: first.request.reference)
+            if result.status == .error { metrics?.verificationError(reason: Self.reason(error)) }
+            return items.map { ($0.request, result) }
+        }
+        let memo = VerificationMemo()
+        var out: [(ImageVerificationRequest, ImageVerificationResult)] = []
+        out.reserveCapacity(items.count)
+        for item in items {
+            if Task.isCancelled {
+                out.append((item.request, .error("verification was cancelled")))
+                continue
+            }
+            do {
+                out.append((item.request, try await verify(item.request, digest: digest, policy: item.policy, version: item.version, memo: memo)))
+            } catch {
+                out.append((item.request, Self.classify(error, image: item.request.reference)))
+            }
+        }
+        return out
+    }
+
+    func verify(_ request: ImageVerificationRequest, digest: SignetOCI.Digest, policy: String, version: String,
+                memo: VerificationMemo) async throws -> ImageVerificationResult {
         let pinned = request.reference.withDigest(digest)
         var pinnedRequest = request
         pinnedRequest.reference = pinned
@@ -71,20 +115,65 @@ public final class VerificationService: Sendable {
         let key = key(request, digest: digest, policy: policy, version: version)
         let start = ContinuousClock.now
         let (result, source) = try await cache.value(for: key) { [verifier, metrics, pinnedRequest] in
+            let r: ImageVerificationResult
             do {
-                let r = try await verifier.verify(pinnedRequest)
-                metrics?.verification(duration: ContinuousClock.now - start)
-                return r
+                r = try await verifier.verify(pinnedRequest, memo: memo)
             } catch {
                 metrics?.verificationError(reason: Self.reason(error))
                 throw error
             }
+            if r.status == .error { metrics?.verificationError(reason: "transport") }
+            metrics?.verification(duration: ContinuousClock.now - start)
+            return r
         }
         metrics?.cache(source == .hit ? .hit : source == .shared ? .shared : .miss)
         // The digest reported (and patched in) is exactly the one verified.
         var answer = result
         if answer.verified { answer.digest = digest.description }
         return answer
+    }
+
+    /// The one classification of what went wrong in a verification (README, "Errors and
+    /// failures"): transport problems — the registry, the KMS or the API server could not be
+    /// asked (connection, timeout, 5xx, 401/403, credentials) — are errors, decided by
+    /// failurePolicy; everything about the artifacts and references is a verification failure.
+    public static func classify(_ error: any Error, image: Reference) -> ImageVerificationResult {
+        switch error {
+        case let e as SignetOCIError:
+            switch e.code {
+            case .transport, .tooManyRequests, .unauthorized, .credentials, .io, .insecureRegistry:
+                return .error(e.message)
+            case .registryError:
+                if let status = e.status, status < 500 { return .notVerified(e.message) }
+                return .error(e.message)
+            case .notFound:
+                return .notVerified("image \(image) not found")
+            default:
+                return .notVerified(e.message)
+            }
+        case let e as SignetKMSError:
+            switch e.code {
+            case .unreachable, .sealed, .server, .loginFailed, .permissionDenied:
+                return .error(e.message)
+            default:
+                return .notVerified(e.message)
+            }
+        case let e as SignetSigningError:
+            switch e.code {
+            case .registry, .io, .authenticationFailed:
+                if let underlying = e.underlying { return classify(underlying, image: image) }
+                return .error(e.message)
+            default:
+                return .notVerified(e.message)
+            }
+        case let e as SignetAdmissionError:
+            return .error(e.message)
+        default:
+            // Anything else is from the transport libraries (HTTP client, NIO, TLS) or a
+            // cancellation: the question could not be asked.
+            let text = "\(error)"
+            return .error(text.isEmpty ? "verification failed" : text)
+        }
     }
 
     /// Everything about the attestor entry except the image and the key (kept verbatim: the
@@ -102,11 +191,12 @@ public final class VerificationService: Sendable {
     }
 
     static func reason(_ error: any Error) -> String {
-        if let e = error as? SignetAdmissionError { return e.code.name }
-        let type = String(describing: type(of: error))
-        if type.contains("OCI") { return "registry" }
-        if type.contains("KMS") || type.contains("Vault") { return "kms" }
-        if type.contains("Signing") { return "signing" }
-        return "other"
+        switch error {
+        case let e as SignetAdmissionError: return e.code.name
+        case is SignetOCIError: return "registry"
+        case is SignetKMSError: return "kms"
+        case is SignetSigningError: return "signing"
+        default: return "other"
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SignetPolicy
 import Synchronization
+import SignetPrimitives
 
 /// A policy violation seen at admission (Audit results, and Enforce denials), kept for `/reports`.
 public struct Violation: Sendable, Hashable {

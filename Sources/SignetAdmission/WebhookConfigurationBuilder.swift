@@ -152,7 +152,7 @@ public struct WebhookConfigurationBuilder: Sendable {
     public struct Webhook: Sendable, Hashable {
         public var name: String
         public var path: String
-        public var failurePolicy: String
+        public var failurePolicy: FailurePolicy
         public var timeoutSeconds: Int
         public var rules: [WebhookRule]
     }
@@ -193,7 +193,7 @@ public struct WebhookConfigurationBuilder: Sendable {
             }
             timeout = min(timeout, 30)
             let suffix = group.rawValue
-            let failurePolicy = group == .ignore ? "Ignore" : "Fail"
+            let failurePolicy: FailurePolicy = group == .ignore ? .ignore : .fail
             let v = Self.rules(validateTargets)
             if !v.isEmpty {
                 validating.append(Webhook(name: "validate-\(suffix).signet.dev", path: "/validate/\(suffix)",

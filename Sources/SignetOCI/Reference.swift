@@ -229,7 +229,14 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
     }
 
     static func normalize(registry: String, repository: String) -> (String, String) {
+        // Host names are case-insensitive: `LocalHost:5000` is the registry `localhost:5000`. A
+        // host that is a registry only because of its capitals (`Registry/app`) keeps them, or it
+        // would read back as a Docker Hub repository.
         var registry = registry
+        if registry.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5a }) {
+            let lower = registry.lowercased()
+            if lower.utf8.contains(where: { $0 == 0x2e || $0 == 0x3a }) || lower == "localhost" { registry = lower }
+        }
         if registry.isEmpty || registry == "docker.io" || registry == "registry-1.docker.io" { registry = dockerHubRegistry }
         var repository = repository
         if registry == dockerHubRegistry && !repository.utf8.contains(UInt8(ascii: "/")) { repository = "library/" + repository }

@@ -1,4 +1,5 @@
 /// Who is making a request and in what context: what Kyverno calls the request info plus the
+import SignetPrimitives
 /// admission operation and the namespace's labels.
 public struct AdmissionInfo: Sendable, Hashable {
     /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.

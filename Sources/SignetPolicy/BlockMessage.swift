@@ -1,4 +1,5 @@
 /// Kyverno's admission deny message (pkg/webhooks/utils/block.go):
+import SignetPrimitives
 /// `"\n\nresource KIND/NS/NAME was blocked due to the following policies \n\n"` followed by a YAML
 /// map policy -> rule -> message for every rule that neither passed nor skipped (go-yaml v3 style,
 /// 2-space indent, keys sorted).
@@ -44,9 +45,7 @@ public enum BlockMessage {
     }
 
     static func doubleQuoted(_ s: String) -> String {
-        var out = ""
-        JSONValue.writeString(s, into: &out)
-        return out
+        JSONValue.string(s).jsonString
     }
 
     /// libyaml's analysis for block-context plain scalars.

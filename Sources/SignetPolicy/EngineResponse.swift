@@ -1,4 +1,5 @@
 /// Status of one rule on one resource (Kyverno's rule statuses).
+import SignetPrimitives
 public enum RuleStatus: String, Sendable, Hashable {
     case pass, fail, skip, error, warn
 }
@@ -27,13 +28,8 @@ public struct JSONPatchOperation: Sendable, Hashable {
     /// A JSON array of operations, as AdmissionReview `patch` expects (before base64).
     public static func document(_ ops: [JSONPatchOperation]) -> String {
         "[" + ops.map { o in
-            var s = "{\"op\":"
-            JSONValue.writeString(o.op, into: &s)
-            s += ",\"path\":"
-            JSONValue.writeString(o.path, into: &s)
-            s += ",\"value\":"
-            o.value.writeJSON(into: &s)
-            return s + "}"
+            "{\"op\":" + JSONValue.string(o.op).jsonString + ",\"path\":" + JSONValue.string(o.path).jsonString
+                + ",\"value\":" + o.value.jsonString + "}"
         }.joined(separator: ",") + "]"
     }
 }
@@ -52,6 +48,8 @@ public struct RuleResult: Sendable, Hashable {
     public var patches: [JSONPatchOperation] = []
     /// For `skip` via a PolicyException: the exceptions' `namespace/name`.
     public var exceptions: [String] = []
+    /// Audit annotations produced by CEL policies (`auditAnnotations`), key → value.
+    public var auditAnnotations: [String: String] = [:]
 
     /// True when this result blocks admission: a failure under Enforce.
     public var isEnforcedFailure: Bool { status == .fail && failureAction == .enforce }
@@ -59,10 +57,16 @@ public struct RuleResult: Sendable, Hashable {
 
 /// All rule results of one policy on one resource. `rules` is empty when no rule matched.
 public struct PolicyResult: Sendable {
+    /// Kyverno `BlockRequest` for one rule result: an Enforce failure, or an error under
+    /// failurePolicy Fail. The one definition every command and the webhook use.
+    public func blocks(_ rule: RuleResult) -> Bool {
+        rule.isEnforcedFailure || (rule.status == .error && failurePolicy == .fail)
+    }
+
     public var policy: String
     public var policyNamespace: String?
     public var kind: String
-    public var failurePolicy: String
+    public var failurePolicy: FailurePolicy
     public var rules: [RuleResult]
     /// Set when the policy was not evaluated at all (invalid).
     public var invalidReason: String?
@@ -73,13 +77,18 @@ public struct EngineResponse: Sendable {
     public var resource: ResourceInfo
     public var policies: [PolicyResult]
 
+    public init(resource: ResourceInfo, policies: [PolicyResult]) {
+        self.resource = resource
+        self.policies = policies
+    }
+
     /// Every `mutateDigest` patch, in order.
     public var patches: [JSONPatchOperation] { policies.flatMap { $0.rules.flatMap(\.patches) } }
 
     /// Kyverno `BlockRequest`: an Enforce failure, or any error in a policy whose failurePolicy is Fail.
     public var blocked: Bool {
         policies.contains { p in
-            p.rules.contains { $0.isEnforcedFailure } || (p.failurePolicy == "Fail" && p.rules.contains { $0.status == .error })
+            p.rules.contains { p.blocks($0) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SignetPrimitives
 
 /// Renders values the way Go's `fmt` `%v` does for decoded JSON (`map[k:v]`, `[a b]`, `<nil>`),
 /// so Kyverno's messages come out identical.

@@ -1,4 +1,6 @@
 import SignetOCI
+import Synchronization
+import SignetPrimitives
 
 /// The one thing `verifyImages` rules depend on: something that checks an image's cosign
 /// signatures against ONE attestor entry's key. The engine calls it once per (image, entry) and
@@ -22,6 +24,36 @@ import SignetOCI
 /// - Cache only successes, keyed by digest (never by tag).
 public protocol ImageVerifier: Sendable {
     func verify(_ request: ImageVerificationRequest) async throws -> ImageVerificationResult
+    /// The same, sharing registry reads with the other verifications of the same image through
+    /// `memo` (one registry pass for all the keys of an image). Defaults to `verify(_:)`.
+    func verify(_ request: ImageVerificationRequest, memo: VerificationMemo) async throws -> ImageVerificationResult
+}
+
+extension ImageVerifier {
+    public func verify(_ request: ImageVerificationRequest, memo: VerificationMemo) async throws -> ImageVerificationResult {
+        try await verify(request)
+    }
+}
+
+/// Values fetched once and shared by the verifications of one image within one admission (the
+/// signature manifest, payload blobs, referrers), so that twenty keys cost one registry pass.
+/// Lives only as long as that group of verifications: never a cache across requests.
+public final class VerificationMemo: Sendable {
+    private let values = Mutex<[String: any Sendable]>([:])
+    /// Bounds the memo: an image's signatures are capped upstream, this only stops a runaway.
+    static let maxEntries = 4096
+
+    public init() {}
+
+    /// The value stored under `key`, computed by `compute` the first time. Errors are not kept.
+    public func value<T: Sendable>(_ key: String, _ compute: () async throws -> T) async throws -> T {
+        // Presence first: a stored `nil` (no signature manifest) is a hit, an absent key is not
+        // (`Optional<any Sendable>.none as? T?` would succeed and read as a stored nil).
+        if let stored = values.withLock({ $0[key] }), let hit = stored as? T { return hit }
+        let value = try await compute()
+        values.withLock { if $0.count < Self.maxEntries { $0[key] = value } }
+        return value
+    }
 }
 
 /// Key material of one attestor entry.
@@ -62,23 +94,75 @@ public struct ImageVerificationRequest: Sendable, Hashable {
     }
 }
 
-/// The verifier's answer. "Did not verify" is a value, not an error.
+/// The verifier's answer. "Did not verify" is a value, not an error, and so is a transport
+/// error: the typed status travels unchanged from the verifier to the rule result and the decision.
+///
+/// Classification (README, "Errors and failures"): only transport problems — registry or KMS
+/// unreachable, 5xx, 401/403, timeouts — are `.error`, which the policy's failurePolicy decides.
+/// Everything about the artifacts (no or bad signatures, too many or oversized layers, unparsable
+/// manifests or payloads, unknown media types, bad references) is `.notVerified`: a failure.
 public struct ImageVerificationResult: Sendable, Hashable {
-    public var verified: Bool
+    /// The three outcomes of one verification.
+    public enum Status: Sendable, Hashable {
+        /// A signature verified with the key.
+        case verified
+        /// The image did not verify (a verification failure: Kyverno `fail`).
+        case notVerified
+        /// Verification could not run (transport: Kyverno `error`, decided by failurePolicy).
+        case error
+    }
+
+    public var status: Status
     /// The manifest digest that was resolved and verified, `sha256:HEX` (also when not verified, if known).
     public var digest: String?
-    /// Why it did not verify (lowercase, Kyverno's wording where there is one), or a note when it did.
+    /// Why it did not verify or could not run (lowercase, Kyverno's wording where there is one), or a note.
     public var message: String
 
-    public init(verified: Bool, digest: String?, message: String) {
-        self.verified = verified
+    /// True when a signature verified.
+    public var verified: Bool { status == .verified }
+
+    public init(status: Status, digest: String?, message: String) {
+        self.status = status
         self.digest = digest
         self.message = message
     }
 
-    public static func verified(digest: String) -> Self { .init(verified: true, digest: digest, message: "") }
-    public static func notVerified(_ message: String, digest: String? = nil) -> Self { .init(verified: false, digest: digest, message: message) }
+    public init(verified: Bool, digest: String?, message: String) {
+        self.init(status: verified ? .verified : .notVerified, digest: digest, message: message)
+    }
+
+    public static func verified(digest: String) -> Self { .init(status: .verified, digest: digest, message: "") }
+    public static func notVerified(_ message: String, digest: String? = nil) -> Self { .init(status: .notVerified, digest: digest, message: message) }
+    /// A transport failure: the registry or the KMS could not be asked.
+    public static func error(_ message: String) -> Self { .init(status: .error, digest: nil, message: message) }
 }
+
+/// The verifications one evaluation needs, computed before any of them runs (plan → verify →
+/// evaluate): every (image, attestor entry, key) of every matching verifyImages rule.
+public struct VerificationPlan: Sendable {
+    /// Distinct requests in the order the rules name them.
+    public var requests: [ImageVerificationRequest]
+    /// Distinct images (normalized references) the requests name.
+    public var images: [String]
+
+    public init(requests: [ImageVerificationRequest] = []) {
+        var seen = Set<ImageVerificationRequest>()
+        var images: [String] = []
+        var seenImages = Set<String>()
+        var distinct: [ImageVerificationRequest] = []
+        for r in requests where seen.insert(r).inserted {
+            distinct.append(r)
+            if seenImages.insert(r.reference.description).inserted { images.append(r.reference.description) }
+        }
+        self.requests = distinct
+        self.images = images
+    }
+
+    public var isEmpty: Bool { requests.isEmpty }
+}
+
+/// The results of a plan's verifications, by request.
+public typealias VerificationResults = [ImageVerificationRequest: ImageVerificationResult]
 
 /// An image found in a resource, named the way Kyverno names it (`pkg/utils/image`).
 public struct KyvernoImage: Sendable, Hashable {
@@ -114,9 +198,14 @@ public struct KyvernoImage: Sendable, Hashable {
             name = String(name[..<colon])
         }
         if tag.isEmpty && digest.isEmpty { tag = "latest" }
-        let slash = name.firstIndex(of: "/")!
-        registry = String(name[..<slash])
-        path = String(name[name.index(after: slash)...])
+        // A "/" is always there: "docker.io/" was prepended when the first component was none.
+        if let slash = name.firstIndex(of: "/") {
+            registry = String(name[..<slash])
+            path = String(name[name.index(after: slash)...])
+        } else {
+            registry = "docker.io"
+            path = name
+        }
         self.tag = tag
         self.digest = digest
         self.pointer = pointer
@@ -133,7 +222,20 @@ public struct KyvernoImage: Sendable, Hashable {
     /// Matches an `imageReferences` glob the safe way: the registry host and the path are matched
     /// separately, so `*.trusted.io/*` or `trusted.io/*` never match `evil.io/x.trusted.io/app`.
     /// A glob without `/` (like `*`) is matched against the whole reference.
+    ///
+    /// Unlike Kyverno, which matches the literal text, every spelling of the same image matches:
+    /// the glob is tried on the image as written and on its normalized forms (lowercase host,
+    /// default port dropped, Docker Hub aliases and `library/` short names), so that an image a
+    /// runtime would pull from a protected registry is always verified (`LocalHost:5000/app`,
+    /// `nginx:1` and `index.docker.io/library/nginx:1` all match `docker.io/library/*`).
     public func matches(_ glob: String) -> Bool {
+        let glob = Self.normalizedGlob(glob)
+        if matchesLiterally(glob) { return true }
+        for form in normalizedForms where form.matchesLiterally(glob) { return true }
+        return false
+    }
+
+    func matchesLiterally(_ glob: String) -> Bool {
         guard let slash = glob.firstIndex(of: "/") else {
             return Wildcard.match(glob, string)
         }
@@ -145,6 +247,47 @@ public struct KyvernoImage: Sendable, Hashable {
     }
 
     public func matchesAny(_ globs: [String]) -> Bool { globs.contains(where: matches) }
+
+    /// Docker Hub's names for itself; `docker.io` is the one Kyverno writes.
+    static let dockerHubAliases: Set<String> = ["docker.io", "index.docker.io", "registry-1.docker.io"]
+
+    /// A registry host as a runtime resolves it: lowercase, without the HTTPS default port, Docker
+    /// Hub's aliases as `docker.io`.
+    static func normalizedHost(_ host: String) -> String {
+        var h = host
+        if h.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { h = h.lowercased() }
+        if h.hasSuffix(":443") { h.removeLast(4) }
+        if dockerHubAliases.contains(h) { h = "docker.io" }
+        return h
+    }
+
+    /// The glob with its host part normalized like an image's (wildcards untouched).
+    static func normalizedGlob(_ glob: String) -> String {
+        guard let slash = glob.firstIndex(of: "/") else { return glob }
+        let host = String(glob[..<slash])
+        let normalized = normalizedHost(host)
+        return normalized == host ? glob : normalized + glob[slash...]
+    }
+
+    /// Other spellings of this image that name the same thing: the normalized host, and on Docker
+    /// Hub both `library/NAME` and `NAME`. Empty when the image is already in its only form.
+    var normalizedForms: [KyvernoImage] {
+        let host = Self.normalizedHost(registry)
+        var paths = [path]
+        if host == "docker.io" {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 1 { paths.append("library/" + path) }
+            if parts.count == 2, parts[0] == "library" { paths.append(String(parts[1])) }
+        }
+        var out: [KyvernoImage] = []
+        for p in paths where host != registry || p != path {
+            var copy = self
+            copy.registry = host
+            copy.path = p
+            out.append(copy)
+        }
+        return out
+    }
 
     /// Images of a Pod spec or Pod controller (initContainers, containers, ephemeralContainers), as
     /// Kyverno's standard extractors find them.

@@ -1,4 +1,5 @@
 /// Applies the JSON patch operations the engine produces (`replace`/`add` at a JSON pointer).
+import SignetPrimitives
 public enum JSONPatcher {
     public static func apply(_ op: JSONPatchOperation, to doc: JSONValue) -> JSONValue {
         let comps = op.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {

@@ -1,4 +1,5 @@
 import Foundation
+import SignetPrimitives
 
 /// Where the test runner reads its files from (injected: the library reads nothing on its own).
 public protocol TestFileSystem: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SignetPrimitives
 
 /// A validation pattern compiled once from its JSON form: anchors parsed, keys ordered as Kyverno
 /// evaluates them (pkg/engine/validate), string conditions split into `|`/`&` alternatives.
@@ -171,8 +172,8 @@ struct ScalarPattern: Sendable {
         /// For ranges: the two comparisons (`>= low`, `<= high` or `< low`, `> high`).
         let bounds: [Condition]
         /// The operand parsed once as a Go duration / Kubernetes quantity.
-        let duration: Double?
-        let quantity: KubeQuantity?
+        let duration: GoDuration?
+        let quantity: Quantity?
 
         init(op: Op, operand: String, low: String, high: String) {
             self.op = op
@@ -184,8 +185,8 @@ struct ScalarPattern: Sendable {
             case .notInRange where !low.isEmpty: bounds = [ScalarPattern.condition("< " + low), ScalarPattern.condition("> " + high)]
             default: bounds = []
             }
-            duration = GoDuration.parse(operand)
-            quantity = KubeQuantity(parsing: operand)
+            duration = try? GoDuration(parsing: operand)
+            quantity = try? Quantity(parsing: operand)
         }
     }
     let raw: JSONValue
@@ -343,7 +344,7 @@ struct ScalarPattern: Sendable {
     static func compare(_ value: JSONValue?, _ c: Condition) -> Bool {
         let pattern = c.operand, op = c.op
         // Go duration first, then Kubernetes quantity, then glob (pattern.validateString)
-        if let pd = c.duration, let vs = numberString(value), let vd = GoDuration.parse(vs) {
+        if let pd = c.duration, let vs = numberString(value), let vd = try? GoDuration(parsing: vs) {
             switch op {
             case .equal: return vd == pd
             case .notEqual: return vd != pd
@@ -354,7 +355,7 @@ struct ScalarPattern: Sendable {
             default: break
             }
         }
-        if let pq = c.quantity, let vs = numberString(value), let vq = KubeQuantity(parsing: vs) {
+        if let pq = c.quantity, let vs = numberString(value), let vq = try? Quantity(parsing: vs) {
             switch op {
             case .equal: return vq == pq
             case .notEqual: return vq != pq

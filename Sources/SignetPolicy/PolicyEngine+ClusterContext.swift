@@ -1,4 +1,5 @@
 /// What policies need to know from the cluster besides the request itself: the labels of the
+import SignetPrimitives
 /// request's namespace (a `namespaceSelector` in `match`/`exclude`) and the RBAC roles and
 /// cluster roles bound to the requesting user (`roles`/`clusterRoles` in `match`/`exclude`).
 public struct ClusterContextNeeds: OptionSet, Sendable, Hashable {

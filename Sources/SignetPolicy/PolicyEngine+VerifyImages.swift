@@ -1,18 +1,107 @@
 import SignetOCI
+import SignetPrimitives
+
+/// Where verifyImages' second pass (`verifyDigest`, `required`) looks for digests.
+public enum SecondPassImages: Sendable, Hashable {
+    /// On the images after this evaluation's own `mutateDigest` patches (`signet apply`/`test`,
+    /// and `/mutate`, as Kyverno's CLI runs mutation before validation).
+    case afterMutation
+    /// On the images exactly as submitted (`/validate`: the mutating webhook ran before, or was
+    /// skipped — then a tag-only image must be denied, never pinned in imagination).
+    case asSubmitted
+}
 
 extension PolicyEngine {
     /// Message for key-only attestors that would need a public transparency log.
     static let tlogMessage = "signet does not consult a public transparency log (Rekor): set rekor.ignoreTlog: true on key-based attestors"
 
-    /// Kyverno's verifyImages for one rule: one result per (verifyImages entry, matched image),
-    /// then the validate-phase checks (`verifyDigest`, `required`) as one more result.
-    func verifyImages(_ rule: Rule, policy p: ClusterPolicy, resource: JSONValue, info: ResourceInfo, action: FailureAction) async -> [RuleResult] {
+    // MARK: - Plan
+
+    /// Every verification the evaluation of `resource` can look at: each (image, attestor entry,
+    /// key) of each verifyImages rule that matches, computed from the policies alone, before any
+    /// verification runs. `evaluate(_:admission:verifications:)` only reads results of these.
+    public func verificationPlan(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo()) -> VerificationPlan {
+        guard admission.operation != "DELETE", hasVerifyImages else { return VerificationPlan() }
+        let info = ResourceInfo(resource)
+        let subject = Matcher.subject(info, admission)
+        var requests: [ImageVerificationRequest] = []
+        for plan in plans where plan.invalid == nil {
+            for rp in plan.imageRules {
+                if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
+                guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
+                if exceptionKeys(plan.policy, rp.rule, subject) != nil || !rp.rule.unsupported.isEmpty { continue }
+                let images = KyvernoImage.extract(from: resource, kind: info.kind)
+                for iv in rp.rule.verifyImages where !iv.attestors.isEmpty {
+                    for img in images where img.matchesAny(iv.imageReferences) && !img.matchesAny(iv.skipImageReferences) {
+                        guard let reference = try? Reference(parsing: img.string) else { continue }
+                        for set in iv.attestors {
+                            for entry in set.entries {
+                                guard case .keys(let material) = keyMaterial(entry, iv: iv, path: "") else { continue }
+                                for key in material {
+                                    requests.append(request(iv, entry, image: img.string, reference: reference, key: key))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return VerificationPlan(requests: requests)
+    }
+
+    /// The request for one image, entry and key (the same in the plan and in the evaluation).
+    func request(_ iv: ImageVerification, _ entry: AttestorEntry, image: String, reference: Reference,
+                 key: VerificationKey) -> ImageVerificationRequest {
+        var annotations = iv.annotations
+        for (k, v) in entry.annotations { annotations[k] = v }
+        return ImageVerificationRequest(image: image, reference: reference, key: key,
+                                        signatureAlgorithm: entry.keys?.signatureAlgorithm ?? "sha256",
+                                        signatureRepository: entry.repository ?? iv.repository, annotations: annotations,
+                                        ignoreTlog: true, ignoreSCT: true)
+    }
+
+    /// What an attestor entry verifies with, or why it cannot be used.
+    enum EntryMaterial {
+        case keys([VerificationKey])
+        case unusable(String)
+    }
+
+    func keyMaterial(_ entry: AttestorEntry, iv: ImageVerification, path: String) -> EntryMaterial {
+        guard let keys = entry.keys else {
+            return .unusable("\(path): \(entry.unsupportedKind ?? "attestor") attestors are not supported by signet")
+        }
+        let keyPath = path + ".keys"
+        if !keys.ignoreTlog { return .unusable("\(keyPath): \(PolicyEngine.tlogMessage)") }
+        if let pem = keys.publicKey { return .keys([.publicKey(pem)]) }
+        if let name = keys.secretName {
+            let id = "\(keys.secretNamespace ?? "")/\(name)"
+            guard let pems = configuration.secretKeys[id] else { return .unusable("\(keyPath): secret \(id) not found") }
+            let material = PEM.split(pems).map { VerificationKey.publicKey($0) }
+            return material.isEmpty ? .unusable("\(keyPath): secret \(id) holds no PEM public key") : .keys(material)
+        }
+        if let kms = keys.kms { return .keys([.kms(kms)]) }
+        return .keys([])
+    }
+
+    // MARK: - Evaluate
+
+    /// Kyverno's verifyImages for one rule, on verification results already obtained: one result
+    /// per (verifyImages entry, matched image), then the second-pass checks (`verifyDigest`,
+    /// `required`). Pure in its arguments.
+    ///
+    /// `original` is the resource as submitted: requests name its images even when an earlier
+    /// rule already pinned them in `resource`, so that they are the plan's requests.
+    func verifyImages(_ rule: Rule, policy p: ClusterPolicy, resource: JSONValue, original: JSONValue, info: ResourceInfo,
+                      action: FailureAction, verifications: VerificationResults, secondPass: SecondPassImages) -> [RuleResult] {
         let all = KyvernoImage.extract(from: resource, kind: info.kind)
         // Kyverno ExtractMatchingImages: images matching any entry's imageReferences
         let images = all.filter { img in rule.verifyImages.contains { img.matchesAny($0.imageReferences) } }
         if images.isEmpty { return [] }
+        var submitted: [String: KyvernoImage] = [:]  // pointer -> image as submitted
+        for img in KyvernoImage.extract(from: original, kind: info.kind) { submitted[img.pointer] = img }
         var results: [RuleResult] = []
         var verified: [String: Bool] = [:]   // image (as patched) -> verified
+        var failedImages = Set<String>()      // images whose verification failed or could not run
         var patched: [String: KyvernoImage] = [:]  // pointer -> image after digest mutation
         for iv in rule.verifyImages {
             for var img in images {
@@ -26,35 +115,35 @@ extension PolicyEngine {
                     if img.matchesAny(iv.skipImageReferences) { verified[name] = verified[name] ?? true }
                     continue
                 }
-                guard let verifier else {
-                    results.append(r(.error, "failed to verify image \(name): no image verifier is configured"))
+                let asSubmitted = submitted[img.pointer]?.string ?? name
+                guard let reference = try? Reference(parsing: asSubmitted) else {
+                    // An image no registry can serve does not verify: a failure, not an error.
+                    results.append(r(.fail, "failed to verify image \(name): invalid image reference"))
+                    verified[name] = false
+                    failedImages.insert(name)
                     continue
                 }
-                guard let reference = try? Reference(parsing: name) else {
-                    results.append(r(.error, "failed to verify image \(name): bad image reference"))
-                    continue
-                }
-                var failure: String?
-                var transportError: String?
+                var outcome: SetOutcome = .verified(digest: nil)
                 var digest: String?
                 for (si, set) in iv.attestors.enumerated() {
-                    let (ok, d, err, transport) = await verifySet(set, index: si, iv: iv, image: name, reference: reference, verifier: verifier)
-                    if !ok {
-                        failure = err
-                        transportError = transport
-                        break
-                    }
-                    digest = digest ?? d
+                    let o = evaluateSet(set, index: si, iv: iv, image: asSubmitted, reference: reference, verifications: verifications)
+                    if case .verified(let d) = o { digest = digest ?? d; continue }
+                    outcome = o
+                    break
                 }
-                if let transportError {
-                    results.append(r(.error, "failed to verify image \(name): \(transportError)"))
+                switch outcome {
+                case .error(let message):
+                    results.append(r(.error, "failed to verify image \(name): \(message)"))
                     verified[name] = false
+                    failedImages.insert(name)
                     continue
-                }
-                if let failure {
-                    results.append(r(.fail, "failed to verify image \(name): \(failure)"))
+                case .failed(let message):
+                    results.append(r(.fail, "failed to verify image \(name): \(message)"))
                     verified[name] = false
+                    failedImages.insert(name)
                     continue
+                case .verified:
+                    break
                 }
                 var patches: [JSONPatchOperation] = []
                 if iv.mutateDigest, img.digest.isEmpty, let digest, !digest.isEmpty {
@@ -67,14 +156,13 @@ extension PolicyEngine {
                 results.append(r(.pass, "verified image signatures for \(name)", patches: patches))
             }
         }
-        // validate phase (pkg/engine/handlers/validation/validate_image.go). In admission Kyverno
-        // runs it in the validating webhook, after the mutating one already denied a failed
-        // verification, so it only reports on rules whose verification did not fail.
-        if results.contains(where: { $0.status == .fail || $0.status == .error }) { return results }
-        var passed = 0, skipped: [String] = []
+        // Second pass (pkg/engine/handlers/validation/validate_image.go). Kyverno runs it in the
+        // validating webhook, after the mutating one already denied a failed verification, so it
+        // reports only when no verification failed.
+        if !failedImages.isEmpty { return results }
         for iv in rule.verifyImages {
             for orig in images {
-                let img = patched[orig.pointer] ?? orig
+                let img = secondPass == .afterMutation ? (patched[orig.pointer] ?? orig) : orig
                 guard img.matchesAny(iv.imageReferences) else { continue }
                 if iv.verifyDigest && img.digest.isEmpty {
                     results.append(RuleResult(rule: rule.name, type: .imageVerify, status: .fail, message: "missing digest for \(img.string)", failureAction: action))
@@ -86,72 +174,74 @@ extension PolicyEngine {
                         results.append(RuleResult(rule: rule.name, type: .imageVerify, status: .fail, message: "unverified image \(img.string)", failureAction: action))
                         return results
                     }
-                    if v == true { passed += 1 } else { skipped.append(img.string) }
-                } else {
-                    skipped.append(img.string)
                 }
             }
         }
-        _ = passed
         return results
     }
 
-    /// One attestor set: Kyverno `verifyAttestorSet` with `RequiredCount`.
-    func verifySet(_ set: AttestorSet, index si: Int, iv: ImageVerification, image: String, reference: Reference,
-                   verifier: any ImageVerifier) async -> (Bool, String?, String?, String?) {
+    /// The outcome of one attestor set.
+    enum SetOutcome {
+        case verified(digest: String?)
+        /// Did not verify: Kyverno `fail`.
+        case failed(String)
+        /// Could not be verified (transport): Kyverno `error`.
+        case error(String)
+    }
+
+    /// One attestor set: Kyverno `verifyAttestorSet` with `RequiredCount`, over the results of
+    /// every entry and key (all of them were verified; none is skipped or invented).
+    func evaluateSet(_ set: AttestorSet, index si: Int, iv: ImageVerification, image: String, reference: Reference,
+                     verifications: VerificationResults) -> SetOutcome {
         var errors: [String] = []
+        var transport: [String] = []
         var verifiedCount = 0
+        var firstDigest: String?
         let required = set.requiredCount
         for (ei, entry) in set.entries.enumerated() {
             let path = ".attestors[\(si)].entries[\(ei)]"
-            guard let keys = entry.keys else {
-                errors.append("\(path): \(entry.unsupportedKind ?? "attestor") attestors are not supported by signet")
-                continue
+            let material: [VerificationKey]
+            switch keyMaterial(entry, iv: iv, path: path) {
+            case .unusable(let why): errors.append(why); continue
+            case .keys(let keys): material = keys
             }
             let keyPath = path + ".keys"
-            if !keys.ignoreTlog {
-                errors.append("\(keyPath): \(PolicyEngine.tlogMessage)")
-                continue
-            }
-            var material: [VerificationKey] = []
-            if let pem = keys.publicKey {
-                material = [.publicKey(pem)]
-            } else if let name = keys.secretName {
-                let id = "\(keys.secretNamespace ?? "")/\(name)"
-                guard let pems = configuration.secretKeys[id] else {
-                    errors.append("\(keyPath): secret \(id) not found")
+            var entryOK = false
+            var lastMessage = "no matching signatures"
+            var entryTransport: String?
+            for key in material {
+                let req = request(iv, entry, image: image, reference: reference, key: key)
+                guard let res = verifications[req] else {
+                    entryTransport = "\(keyPath): verification did not run"
                     continue
                 }
-                material = PEM.split(pems).map { .publicKey($0) }
-                if material.isEmpty { errors.append("\(keyPath): secret \(id) holds no PEM public key"); continue }
-            } else if let kms = keys.kms {
-                material = [.kms(kms)]
-            }
-            var entryOK = false
-            var entryDigest: String?
-            var lastMessage = "no matching signatures"
-            for key in material {
-                var ann = iv.annotations
-                for (k, v) in entry.annotations { ann[k] = v }
-                let req = ImageVerificationRequest(image: image, reference: reference, key: key, signatureAlgorithm: keys.signatureAlgorithm,
-                                                   signatureRepository: entry.repository ?? iv.repository, annotations: ann,
-                                                   ignoreTlog: true, ignoreSCT: true)
-                do {
-                    let res = try await verifier.verify(req)
-                    if res.verified { entryOK = true; entryDigest = res.digest; break }
+                switch res.status {
+                case .verified:
+                    entryOK = true
+                    firstDigest = firstDigest ?? res.digest
+                case .notVerified:
                     lastMessage = res.message
-                } catch {
-                    return (false, nil, nil, "\(keyPath): \(error)")
+                case .error:
+                    entryTransport = "\(keyPath): \(res.message)"
                 }
+                if entryOK { break }
             }
             if entryOK {
                 verifiedCount += 1
-                if verifiedCount >= required { return (true, entryDigest, nil, nil) }
+                if verifiedCount >= required { return .verified(digest: firstDigest) }
+            } else if let entryTransport {
+                transport.append(entryTransport)
             } else {
                 errors.append("\(keyPath): \(lastMessage)")
             }
         }
-        if errors.isEmpty { errors.append("verifiedCount \(verifiedCount) is less than requiredCount \(required)") }
-        return (false, nil, errors.joined(separator: "; "), nil)
+        // Not enough entries verified. If entries that could not be asked would have been enough
+        // to reach the count, the outcome is unknown (an error); otherwise it is a failure.
+        if !transport.isEmpty, verifiedCount + transport.count >= required {
+            return .error(transport.joined(separator: "; "))
+        }
+        var all = errors + transport
+        if all.isEmpty { all.append("verifiedCount \(verifiedCount) is less than requiredCount \(required)") }
+        return .failed(all.joined(separator: "; "))
     }
 }

@@ -1,4 +1,5 @@
 import SignetOCI
+import SignetPrimitives
 
 /// Evaluates Kyverno ClusterPolicies (validate pattern/anyPattern and verifyImages) on Kubernetes
 /// objects. Immutable and `Sendable`: build one per policy set and share it between requests.
@@ -60,13 +61,55 @@ public struct PolicyEngine: Sendable {
 
     // MARK: - Entry points
 
-    /// Evaluates every policy on `resource` (verifyImages first, then validate rules, as Kyverno).
-    public func evaluate(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo()) async -> EngineResponse {
+    /// Evaluates every policy on `resource` (verifyImages first, then validate rules, as Kyverno):
+    /// plan → verify (with this engine's `verifier`, at most `concurrency` at once) → evaluate.
+    /// `signet apply` and `signet test` use this; the webhook runs the stages itself.
+    public func evaluate(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo(), concurrency: Int = 4) async -> EngineResponse {
+        let plan = verificationPlan(resource, admission: admission)
+        var results: VerificationResults = [:]
+        if !plan.isEmpty {
+            results = await Self.verify(plan, with: verifier, concurrency: concurrency)
+        }
+        return evaluate(resource, admission: admission, verifications: results, secondPass: .afterMutation)
+    }
+
+    /// Runs a plan's requests through `verifier`, at most `concurrency` at once. A verifier that
+    /// throws reports an error result (transport); nil answers every request with an error.
+    public static func verify(_ plan: VerificationPlan, with verifier: (any ImageVerifier)?, concurrency: Int) async -> VerificationResults {
+        guard let verifier else {
+            var out: VerificationResults = [:]
+            for r in plan.requests { out[r] = .error("no image verifier is configured") }
+            return out
+        }
+        let width = max(1, concurrency)
+        return await withTaskGroup(of: (ImageVerificationRequest, ImageVerificationResult).self) { group in
+            var out: VerificationResults = [:]
+            var iterator = plan.requests.makeIterator()
+            func add(_ request: ImageVerificationRequest) {
+                group.addTask {
+                    do { return (request, try await verifier.verify(request)) } catch { return (request, .error("\(error)")) }
+                }
+            }
+            for _ in 0..<width { if let r = iterator.next() { add(r) } }
+            while let (request, result) = await group.next() {
+                out[request] = result
+                if let r = iterator.next() { add(r) }
+            }
+            return out
+        }
+    }
+
+    /// Evaluates every policy on `resource` with verification results already obtained (the
+    /// results of `verificationPlan`'s requests): a pure, synchronous function of its arguments.
+    public func evaluate(_ resource: JSONValue, admission: AdmissionInfo, verifications: VerificationResults,
+                         secondPass: SecondPassImages) -> EngineResponse {
         let info = ResourceInfo(resource)
         let subject = Matcher.subject(info, admission)
         var out: [PolicyResult] = []
+        out.reserveCapacity(plans.count)
         for plan in plans {
-            out.append(await evaluate(plan, resource: resource, info: info, subject: subject, admission: admission))
+            out.append(evaluate(plan, resource: resource, info: info, subject: subject, admission: admission,
+                                verifications: verifications, secondPass: secondPass))
         }
         return EngineResponse(resource: info, policies: out)
     }
@@ -97,7 +140,8 @@ public struct PolicyEngine: Sendable {
     // MARK: - Per policy
 
 
-    func evaluate(_ plan: PolicyPlan, resource: JSONValue, info: ResourceInfo, subject: Matcher.Subject, admission: AdmissionInfo) async -> PolicyResult {
+    func evaluate(_ plan: PolicyPlan, resource: JSONValue, info: ResourceInfo, subject: Matcher.Subject, admission: AdmissionInfo,
+                  verifications: VerificationResults, secondPass: SecondPassImages) -> PolicyResult {
         if let invalid = plan.invalid { return invalid }
         let p = plan.policy
         var results: [RuleResult] = []
@@ -114,7 +158,8 @@ public struct PolicyEngine: Sendable {
                 results.append(unsupportedResult(rp.rule, type: .imageVerify, action: action))
                 continue
             }
-            let rs = await verifyImages(rp.rule, policy: p, resource: current, info: info, action: action)
+            let rs = verifyImages(rp.rule, policy: p, resource: current, original: resource, info: info, action: action,
+                                  verifications: verifications, secondPass: secondPass)
             for r in rs { for patch in r.patches { current = JSONPatcher.apply(patch, to: current) } }
             results += rs
             if plan.applyOne && !rs.isEmpty { break }

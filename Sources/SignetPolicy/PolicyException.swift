@@ -1,4 +1,5 @@
 /// A `kyverno.io/v2` (or v2beta1) PolicyException: rules it exempts and the resources it covers.
+import SignetPrimitives
 public struct PolicyException: Sendable {
     public struct Entry: Sendable, Hashable {
         /// `NAME` for a ClusterPolicy, `NAMESPACE/NAME` for a Policy.

@@ -1,4 +1,5 @@
 import Foundation
+import SignetPrimitives
 
 /// Loads Kyverno `kyverno.io/v1` (and v2beta1) ClusterPolicy/Policy documents from YAML or JSON
 /// values, applying Kyverno's defaults, computing autogen rules and reporting every field it does
@@ -100,9 +101,9 @@ public struct PolicyLoader: Sendable {
         let overrides = r.overrides(spec["validationFailureActionOverrides"], path: "spec.validationFailureActionOverrides")
         let background = r.bool(spec["background"], path: "spec.background", default: true)
         let admission = r.bool(spec["admission"], path: "spec.admission", default: true)
-        var failurePolicy = "Fail"
+        var failurePolicy = FailurePolicy.fail
         if let fp = spec["failurePolicy"] {
-            if let s = fp.stringValue, s == "Fail" || s == "Ignore" { failurePolicy = s }
+            if let s = fp.stringValue, let value = FailurePolicy(rawValue: s) { failurePolicy = value }
             else { r.error("spec.failurePolicy", "invalid value \(GoFormat.v(fp)): must be Fail or Ignore") }
         }
         var timeout = 10
@@ -117,7 +118,7 @@ public struct PolicyLoader: Sendable {
                 _ = r.checkKeys(wco, path: "spec.webhookConfiguration", known: ["failurePolicy", "timeoutSeconds"],
                                 ignored: ["matchConditions": "fine-grained webhook match conditions are not implemented: the policy is evaluated for every request its rules match"])
                 if let fp = wco["failurePolicy"] {
-                    if let s = fp.stringValue, s == "Fail" || s == "Ignore" { failurePolicy = s }
+                    if let s = fp.stringValue, let value = FailurePolicy(rawValue: s) { failurePolicy = value }
                     else { r.error("spec.webhookConfiguration.failurePolicy", "invalid value \(GoFormat.v(fp)): must be Fail or Ignore") }
                 }
                 if let t = wco["timeoutSeconds"] {

@@ -152,6 +152,10 @@ public struct Validation: Sendable {
     public var failureAction: FailureAction?
     public var failureActionOverrides: [FailureActionOverride] = []
     public var allowExistingViolations: Bool = true
+    /// `deny` (nil when the rule has none); a deny without conditions always denies.
+    public var deny: ConditionBlock?
+    /// `foreach` entries (validate), see ForEach.swift.
+    public var foreach: [ForEachValidation]?
 }
 
 /// Key material of one attestor entry (`keys`).
@@ -215,6 +219,13 @@ public struct Rule: Sendable {
     public var unsupported: [String] = []
     /// Set on rules made by autogen (`autogen-…`, `autogen-cronjob-…`).
     public var isAutogen = false
+    /// `preconditions` (JMESPath conditions), nil when absent.
+    public var preconditions: ConditionBlock?
+    /// `context` entries, in order.
+    public var context: [ContextEntry] = []
+    /// True when evaluating the rule needs the variable context (`{{ }}` anywhere in the
+    /// validate block, preconditions, deny, foreach or context).
+    public var usesVariables = false
 
     public var hasValidate: Bool { validate != nil }
     public var hasVerifyImages: Bool { !verifyImages.isEmpty }
@@ -234,7 +245,7 @@ public struct ClusterPolicy: Sendable {
     public var background: Bool
     public var admission: Bool
     /// `failurePolicy`: `Fail` (default) or `Ignore`.
-    public var failurePolicy: String
+    public var failurePolicy: FailurePolicy
     /// 1...30, default 10.
     public var webhookTimeoutSeconds: Int
     /// `applyRules`: `All` (default) or `One`.
@@ -251,4 +262,15 @@ public struct ClusterPolicy: Sendable {
 
     /// True when loading found an error (an invalid policy): the engine does not evaluate it.
     public var isInvalid: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// What an error (a rule that could not be evaluated, a verification that could not run) does to
+/// the request: Kubernetes' and Kyverno's `failurePolicy`.
+public enum FailurePolicy: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// Errors deny the request (the default).
+    case fail = "Fail"
+    /// Errors allow the request, with a warning.
+    case ignore = "Ignore"
+
+    public var description: String { rawValue }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import SignetPrimitives
 
 /// Reads YAML (one or several `---` documents) into `JSONValue`s, resolving plain scalars the way
 /// Kubernetes' YAML reader (go-yaml, YAML 1.1 rules) does: `true/yes/on` booleans, integers, floats,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SignetPolicy
+import SignetPrimitives
 
 /// `signet apply POLICY... --resource R...`: applies Kyverno policies to resource files and prints
 /// failures and counts like `kyverno apply` (exit 1 on violations or errors).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SignetPrimitives
 import Logging
 import SignetOCI
 
@@ -55,30 +56,19 @@ struct RegistryOptions: ParsableArguments {
         return store
     }
 
-    /// Go-style durations (`90s`, `3m`, `1h2m3s`, `500ms`) or plain seconds.
+    /// Go-style durations (`90s`, `3m`, `1h2m3s`, `500ms`) or plain seconds; positive, at most a day.
     static func parseDuration(_ text: String) -> Duration? {
-        if let seconds = Double(text), seconds > 0 { return .milliseconds(Int(seconds * 1000)) }
-        var total = 0.0
-        var number = ""
-        var chars = Array(text)
-        var i = 0
-        guard !chars.isEmpty else { return nil }
-        chars.append(" ")
-        while i < chars.count - 1 {
-            let c = chars[i]
-            if c.isNumber || c == "." { number.append(c); i += 1; continue }
-            guard let value = Double(number) else { return nil }
-            number = ""
-            let unit: Double
-            if c == "m" && chars[i + 1] == "s" { unit = 0.001; i += 2 }
-            else if c == "h" { unit = 3600; i += 1 }
-            else if c == "m" { unit = 60; i += 1 }
-            else if c == "s" { unit = 1; i += 1 }
-            else { return nil }
-            total += value * unit
+        let duration: Duration
+        if let seconds = Double(text), seconds.isFinite {
+            guard seconds > 0, seconds <= 86_400 else { return nil }
+            duration = .milliseconds(Int64(seconds * 1000))
+        } else if let parsed = try? GoDuration(parsing: text) {
+            duration = parsed.swiftDuration
+        } else {
+            return nil
         }
-        guard number.isEmpty, total > 0 else { return nil }
-        return .milliseconds(Int(total * 1000))
+        guard duration > .zero, duration <= .seconds(86_400) else { return nil }
+        return duration
     }
 }
 

@@ -77,6 +77,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("cluster-cache-ttl"), help: "How long namespace labels and RBAC bindings read from the API server are kept (seconds).")
     var clusterCacheTTL: Double = 30
 
+    @Option(name: .customLong("max-images-per-request"),
+            help: "Distinct images verified per request; a request naming more is denied under any failurePolicy.")
+    var maxImagesPerRequest: Int = 64
+
+    @Option(name: .customLong("verification-concurrency"), help: "Images of one request verified at once.")
+    var verificationConcurrency: Int = 8
+
+    @Option(name: .customLong("server-verification-concurrency"), help: "Images verified at once across the server.")
+    var serverVerificationConcurrency: Int = 32
+
+    @Option(name: .customLong("max-connections"),
+            help: "Connections held at once; beyond it the oldest idle or unfinished connection is closed.")
+    var maxConnections: Int = 512
+
+    @Option(name: .customLong("request-read-timeout"),
+            help: "Seconds for the TLS handshake, the header and the body of a request.")
+    var requestReadTimeout: Double = 10
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a keep-alive connection may stay idle.")
+    var idleTimeout: Double = 90
+
+    @Option(name: .customLong("metrics-address"),
+            help: "HOST:PORT of the plain-HTTP listener for /metrics and /reports (and the probes), or none.")
+    var metricsAddress: String = "127.0.0.1:8000"
+
     @Flag(name: .customLong("nio-executor"), inversion: .prefixedNo,
           help: "Run Swift concurrency on the server's event loops (no thread hop per admission).")
     var nioExecutor = true
@@ -91,6 +116,17 @@ struct ServeCommand: AsyncParsableCommand {
         guard timeoutMargin >= 0, timeoutMargin < webhookTimeout else { throw ValidationError("--timeout-margin must be less than --webhook-timeout") }
         guard maxBodyBytes > 1024 else { throw ValidationError("--max-body-bytes is too small") }
         guard clusterCacheTTL >= 0 else { throw ValidationError("--cluster-cache-ttl must not be negative") }
+        guard (1...100_000).contains(maxImagesPerRequest) else { throw ValidationError("--max-images-per-request must be 1-100000") }
+        guard (1...256).contains(verificationConcurrency), (1...1024).contains(serverVerificationConcurrency) else {
+            throw ValidationError("--verification-concurrency must be 1-256 and --server-verification-concurrency 1-1024")
+        }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1-1000000") }
+        guard requestReadTimeout > 0, requestReadTimeout <= 300, idleTimeout > 0, idleTimeout <= 3600 else {
+            throw ValidationError("--request-read-timeout must be 0-300 seconds and --idle-timeout 0-3600 seconds")
+        }
+        guard metricsAddress == "none" || Self.splitAddress(metricsAddress) != nil else {
+            throw ValidationError("--metrics-address must be HOST:PORT or none")
+        }
     }
 
     func run() async throws {
@@ -120,27 +156,47 @@ struct ServeCommand: AsyncParsableCommand {
         let violations = ViolationStore(capacity: reportsSize)
         let cluster = try makeClusterLookup(logger: logger)
         let controller = AdmissionController(policies: store, verification: verification, metrics: metrics,
-                                             violations: violations, cluster: cluster, logger: logger)
+                                             violations: violations, cluster: cluster,
+                                             limits: .init(maxImagesPerRequest: maxImagesPerRequest,
+                                                           imageConcurrency: verificationConcurrency,
+                                                           serverConcurrency: serverVerificationConcurrency),
+                                             logger: logger)
         let tls: ReloadingTLSIdentity
         do {
             tls = try ReloadingTLSIdentity(certificatePath: tlsCert, keyPath: tlsKey)
         } catch {
             throw CLIError("\(error)")
         }
+        let metricsListener = metricsAddress == "none" ? nil : Self.splitAddress(metricsAddress)
         let configuration = AdmissionServer.Configuration(
             host: host, port: port, maxBodySize: maxBodyBytes,
             defaultTimeout: .milliseconds(Int64(webhookTimeout * 1000)),
             timeoutMargin: .milliseconds(Int64(timeoutMargin * 1000)),
-            reloadInterval: .milliseconds(Int64(reloadInterval * 1000)))
+            reloadInterval: .milliseconds(Int64(reloadInterval * 1000)),
+            connections: ConnectionLimits(maxConnections: maxConnections,
+                                          requestReadTimeout: .milliseconds(Int64(requestReadTimeout * 1000)),
+                                          idleTimeout: .milliseconds(Int64(idleTimeout * 1000))),
+            metricsHost: metricsListener?.host, metricsPort: metricsListener?.port ?? 0)
         let server = AdmissionServer(configuration: configuration, tls: tls, reviewer: controller, metrics: metrics,
                                      violations: violations, logger: logger,
                                      reloaders: [{
                                          // Reading and parsing policy files blocks: keep it off the event loops.
                                          try? await NIOThreadPool.singleton.runIfActive { store.reloadIfChanged() }
                                      }])
-        try await server.run { port in
+        try await server.run(onListening: { port in
             logger.info("signet webhook listening", metadata: ["address": "\(host):\(port)", "policies": "\(policies)"])
-        }
+        }, onMetricsListening: { port in
+            logger.info("signet metrics listening", metadata: ["address": "\(metricsListener?.host ?? ""):\(port)"])
+        })
+    }
+
+    /// `HOST:PORT` (`[::1]:8000` for IPv6) split, or nil.
+    static func splitAddress(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        return (host, port)
     }
 
     static let serviceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -19,6 +19,8 @@ struct Signet: AsyncParsableCommand {
             ApplyCommand.self, TestCommand.self,
             // Admission webhook (issue 6)
             ServeCommand.self, CertCommand.self, WebhookConfigCommand.self,
+            // Expression languages for policy authors (issues 12, 15)
+            CELCommand.self, JPCommand.self,
         ]
     )
 }

@@ -3,6 +3,7 @@ import SignetPolicy
 import Testing
 import X509
 @testable import SignetAdmission
+import SignetPrimitives
 
 @Suite("AdmissionReview model")
 struct AdmissionReviewTests {

@@ -7,6 +7,7 @@ import SignetTestSupport
 import Synchronization
 import Testing
 @testable import SignetAdmission
+import SignetPrimitives
 
 /// Reads a fixture of `Fixtures/kubernetes`.
 func kubernetesFixture(_ name: String) throws -> Data {

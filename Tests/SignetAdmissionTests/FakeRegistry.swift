@@ -135,14 +135,15 @@ struct ControllerHarness {
     let controller: AdmissionController
 
     static func start(_ policies: [String], registry: FakeRegistry = FakeRegistry(),
-                      configuration: AdmissionServer.Configuration = .init()) async throws -> ControllerHarness {
+                      configuration: AdmissionServer.Configuration = .init(),
+                      limits: AdmissionController.Limits = .init()) async throws -> ControllerHarness {
         let metrics = AdmissionMetrics()
         let violations = ViolationStore()
         var logger = Logger(label: "signet-test")
         logger.logLevel = .warning
         let service = VerificationService(verifier: registry, resolver: registry, metrics: metrics, logger: logger)
         let controller = AdmissionController(policies: PolicyStore(fixed: try TestPolicies.set(policies)), verification: service,
-                                             metrics: metrics, violations: violations, logger: logger)
+                                             metrics: metrics, violations: violations, limits: limits, logger: logger)
         let hook = try await TestWebhook(reviewer: controller, configuration: configuration, metrics: metrics, violations: violations)
         return ControllerHarness(registry: registry, hook: hook, metrics: metrics, violations: violations, controller: controller)
     }

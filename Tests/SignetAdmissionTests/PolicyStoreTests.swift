@@ -60,7 +60,7 @@ struct PolicyStoreTests {
         #expect(store.lastError == nil)
         #expect(store.current?.policies.map(\.policy.name) == ["require-signed", "require-team"])
         #expect(store.current?.policies.first?.version != firstVersion)
-        #expect(store.current?.policies.first?.policy.failurePolicy == "Ignore")
+        #expect(store.current?.policies.first?.policy.failurePolicy == .ignore)
     }
 
     @Test func hiddenConfigMapFoldersAreNotReadTwice() throws {

@@ -7,6 +7,7 @@ import SignetSigning
 import SignetTestSupport
 import Testing
 @testable import SignetAdmission
+import SignetPrimitives
 
 /// The webhook with the real `CosignImageVerifier`: a real docker-registry, cosign signatures made
 /// with an OpenBao transit key (`kms: hashivault://cosign`), everything over loopback.

@@ -7,6 +7,7 @@ import SignetSigning
 import SignetTestSupport
 import Testing
 @testable import SignetAdmission
+import SignetPrimitives
 
 /// The seed scenario end to end, as `scripts/demo` replays it: the seed's ClusterPolicy file
 /// (examples/seed, registry host substituted), the seed's least-privilege Vault token, a signature

@@ -7,11 +7,14 @@ import NIOSSL
 import SignetPolicy
 import Synchronization
 @testable import SignetAdmission
+import SignetPrimitives
 
 /// A real `AdmissionServer` on a free loopback port with a freshly generated CA, and an HTTPS
 /// client that trusts only that CA. `stop()` shuts the server down gracefully.
 final class TestWebhook: Sendable {
     let port: Int
+    /// The plain-HTTP listener of /metrics and /reports.
+    let metricsPort: Int
     let directory: URL
     let client: HTTPClient
     let server: AdmissionServer
@@ -33,19 +36,28 @@ final class TestWebhook: Sendable {
         var config = configuration
         config.host = "127.0.0.1"
         config.port = 0
+        config.metricsHost = "127.0.0.1"
+        config.metricsPort = 0
         server = AdmissionServer(configuration: config, tls: tls, reviewer: reviewer, metrics: metrics,
                                  violations: violations, logger: logger, reloaders: reloaders)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let (metricsStream, metricsContinuation) = AsyncStream<Int>.makeStream()
         let server = self.server
         task = Task {
-            try await server.run(gracefulShutdownSignals: []) { port in
+            try await server.run(gracefulShutdownSignals: [], onListening: { port in
                 continuation.yield(port)
                 continuation.finish()
-            }
+            }, onMetricsListening: { port in
+                metricsContinuation.yield(port)
+                metricsContinuation.finish()
+            })
         }
         var bound = 0
         for await p in stream { bound = p }
         port = bound
+        var metricsBound = 0
+        for await p in metricsStream { metricsBound = p }
+        metricsPort = metricsBound
         client = HTTPClient(eventLoopGroupProvider: .singleton,
                             configuration: .init(tlsConfiguration: try Self.clientTLS(caPEM: certificates.caCertificatePEM)))
     }
@@ -71,6 +83,14 @@ final class TestWebhook: Sendable {
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return Reply(status: Int(response.status.code), body: Data(buffer: bytes))
+    }
+
+    /// GET on the metrics listener (plain HTTP, loopback).
+    func metrics(_ path: String) async throws -> Reply {
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)" + path)
         let response = try await client.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
         return Reply(status: Int(response.status.code), body: Data(buffer: bytes))

@@ -2,6 +2,7 @@ import Foundation
 import SignetPolicy
 import Testing
 @testable import SignetAdmission
+import SignetPrimitives
 
 /// End to end over HTTPS: the real server, controller, engine and cache; a fake registry.
 @Suite("Webhook decisions over HTTPS")
@@ -56,7 +57,7 @@ struct WebhookDecisionTests {
         // /validate with the tag (mutation never happened) is denied too.
         #expect(try await h.hook.review("/validate", b).response?["allowed"] == false)
         // Metrics by policy/rule/result.
-        let metrics = try await h.hook.send(.GET, "/metrics", contentType: nil).text
+        let metrics = try await h.hook.metrics("/metrics").text
         #expect(metrics.contains(#"signet_admission_decisions_total{policy="require-signed",rule="verify-signature",result="fail"}"#))
         await h.stop()
     }
@@ -80,7 +81,7 @@ struct WebhookDecisionTests {
         #expect(warnings.contains { $0.hasPrefix("policy require-signed.verify-signature: failed to verify image") })
         #expect(warnings.contains { $0.hasPrefix("policy require-team.check-team: validation error: label team is required.") })
         #expect(warnings.allSatisfy { $0.count <= 256 })
-        let reports = try #require(try await h.hook.send(.GET, "/reports?namespace=dev", contentType: nil).json)
+        let reports = try #require(try await h.hook.metrics("/reports?namespace=dev").json)
         let report = try #require(reports["items"]?.arrayValue?.first)
         #expect(report["apiVersion"] == "wgpolicyk8s.io/v1alpha2")
         #expect(report["kind"] == "PolicyReport")
@@ -88,7 +89,7 @@ struct WebhookDecisionTests {
         #expect(Set(results.compactMap { $0["policy"]?.stringValue }) == ["require-signed", "require-team"])
         #expect(results.allSatisfy { $0["result"] == "fail" && $0["properties"]?["action"] == "Audit" })
         #expect(results.first?["resources"]?.arrayValue?.first?["name"] == "audited")
-        let metrics = try await h.hook.send(.GET, "/metrics", contentType: nil).text
+        let metrics = try await h.hook.metrics("/metrics").text
         #expect(metrics.contains(#"signet_admission_decisions_total{policy="require-team",rule="check-team",result="fail"} 1"#))
         await h.stop()
     }
@@ -149,7 +150,7 @@ struct WebhookDecisionTests {
             #expect(reply.response?["allowed"] == true)
             #expect(reply.response?["warnings"]?.arrayValue?.first?.stringValue?.contains("did not finish in time") == true)
         }
-        let metrics = try await h.hook.send(.GET, "/metrics", contentType: nil).text
+        let metrics = try await h.hook.metrics("/metrics").text
         #expect(metrics.contains(#"signet_verification_errors_total{reason="timeout"}"#))
         await h.stop()
     }
@@ -190,7 +191,7 @@ struct WebhookDecisionTests {
         }
         #expect(allowed == Array(repeating: true, count: 8))
         #expect(h.registry.verifies == 1)
-        let metrics = try await h.hook.send(.GET, "/metrics", contentType: nil).text
+        let metrics = try await h.hook.metrics("/metrics").text
         #expect(metrics.contains(#"signet_verification_cache_total{result="miss"} 1"#))
         await h.stop()
     }

@@ -1,5 +1,6 @@
 import Testing
 @testable import SignetPolicy
+import SignetPrimitives
 
 func loadPolicy(_ yaml: String, strict: Bool = false) throws -> ClusterPolicy {
     let r = try PolicyLoader(strict: strict).load(yaml: yaml)
@@ -260,7 +261,7 @@ spec:
 @Suite struct LoaderTests {
     @Test func defaults() throws {
         let p = try loadPolicy(latestPolicy)
-        #expect(p.failurePolicy == "Fail")
+        #expect(p.failurePolicy == .fail)
         #expect(p.webhookTimeoutSeconds == 10)
         #expect(p.background)
         #expect(p.validationFailureAction == .enforce)
@@ -282,7 +283,7 @@ spec:
 
             """))
         #expect(!p.isInvalid)
-        #expect(p.failurePolicy == "Ignore")
+        #expect(p.failurePolicy == .ignore)
         #expect(p.webhookTimeoutSeconds == 20)
         #expect(p.diagnostics.contains { $0.severity == .warning && $0.path.hasSuffix("spec.webhookConfiguration.matchConditions") })
     }

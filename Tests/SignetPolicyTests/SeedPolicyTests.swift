@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SignetTestSupport
 @testable import SignetPolicy
+import SignetPrimitives
 
 /// The seed's ClusterPolicy (examples/seed) with its three Pods, against a fake verifier.
 @Suite struct SeedPolicyTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SignetOCI
 @testable import SignetPolicy
+import SignetPrimitives
 
 /// A verifier that knows which (image, key) pairs are signed, and records its calls.
 final class FakeVerifier: ImageVerifier, @unchecked Sendable {
@@ -204,7 +205,7 @@ let threeKeysCount = """
     @Test func noVerifierConfigured() async throws {
         let engine = PolicyEngine(policies: [try loadPolicy(imagePolicy(attestors: oneKey))])
         let r = await engine.evaluate(pod(images: ["trusted.io/app:1"]))
-        #expect(r.policies[0].rules.first?.message == "failed to verify image trusted.io/app:1: no image verifier is configured")
+        #expect(r.policies[0].rules.first?.message == "failed to verify image trusted.io/app:1: .attestors[0].entries[0].keys: no image verifier is configured")
     }
 
     @Test func secretKeysComeFromConfiguration() async throws {

@@ -114,53 +114,74 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 // MARK: - JSON text
 
 extension JSONValue {
-    /// Parses JSON text (RFC 8259). Integers without fraction or exponent become `.integer`.
+    /// The deepest nesting of arrays and objects the parser accepts.
+    public static let maximumNestingDepth = 512
+
+    /// Parses JSON text (RFC 8259). Integers without fraction or exponent that fit `Int64` become
+    /// `.integer`, other numbers `.number`. Lone or mismatched `\u` surrogates and invalid UTF-8
+    /// become U+FFFD as Go's encoding/json does. Throws `PrimitivesError(.invalidJSON)`; never traps.
+    /// The caller bounds the total size.
     public init(json data: Data) throws {
         var p = JSONTextParser(bytes: [UInt8](data))
         self = try p.parseDocument()
     }
 
-    /// Parses JSON text from a string.
+    /// Parses JSON text from a string (see `init(json:)` for `Data`).
     public init(json text: String) throws {
         var p = JSONTextParser(bytes: Array(text.utf8))
         self = try p.parseDocument()
     }
 
-    /// Compact JSON text with object keys sorted (stable output).
+    /// Compact JSON text with object keys sorted (stable output); strings escaped minimally
+    /// (quote, backslash, control characters), as the engine has always printed them.
     public var jsonString: String {
         var out = ""
-        writeJSON(into: &out)
+        writeJSON(into: &out, sortedKeys: true, escapeHTML: false)
         return out
     }
 
-    func writeJSON(into out: inout String) {
+    /// Compact JSON text as Go's `json.Marshal` prints it: keys sorted when `sortedKeys`
+    /// (Go always sorts map keys), `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c` etc. when
+    /// `escapeHTML`, floating-point numbers in Go's format (`1e+21`, `1e-7`, `0.000001`).
+    /// Non-finite numbers, which Go refuses to encode, are written as `null`.
+    public func jsonString(sortedKeys: Bool, escapeHTML: Bool = true) -> String {
+        var out = ""
+        writeJSON(into: &out, sortedKeys: sortedKeys, escapeHTML: escapeHTML)
+        return out
+    }
+
+    func writeJSON(into out: inout String, sortedKeys: Bool, escapeHTML: Bool) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .integer(let i): out += String(i)
-        case .number(let d):
-            if d.isFinite, d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
-        case .string(let s): JSONValue.writeString(s, into: &out)
+        case .number(let d): out += JSONValue.goFloatString(d)
+        case .string(let s): JSONValue.writeString(s, into: &out, escapeHTML: escapeHTML)
         case .array(let a):
             out += "["
             for (i, e) in a.enumerated() {
                 if i > 0 { out += "," }
-                e.writeJSON(into: &out)
+                e.writeJSON(into: &out, sortedKeys: sortedKeys, escapeHTML: escapeHTML)
             }
             out += "]"
         case .object(let o):
             out += "{"
-            for (i, k) in o.keys.sorted().enumerated() {
+            let pairs: [(key: String, value: JSONValue)] = sortedKeys
+                ? o.sorted { $0.key < $1.key }
+                : o.map { (key: $0.key, value: $0.value) }
+            for (i, kv) in pairs.enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.writeString(k, into: &out)
+                JSONValue.writeString(kv.key, into: &out, escapeHTML: escapeHTML)
                 out += ":"
-                o[k]!.writeJSON(into: &out)
+                kv.value.writeJSON(into: &out, sortedKeys: sortedKeys, escapeHTML: escapeHTML)
             }
             out += "}"
         }
     }
 
-    static func writeString(_ s: String, into out: inout String) {
+    private static let hexDigits: [Character] = Array("0123456789abcdef")
+
+    static func writeString(_ s: String, into out: inout String, escapeHTML: Bool) {
         out += "\""
         for u in s.unicodeScalars {
             switch u {
@@ -169,9 +190,16 @@ extension JSONValue {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\u{2028}", "\u{2029}":
+                // Go escapes the JavaScript line separators even without HTML escaping.
+                appendUnicodeEscape(u.value, into: &out)
+            case "<", ">", "&":
+                if escapeHTML { appendUnicodeEscape(u.value, into: &out) } else { out.unicodeScalars.append(u) }
             default:
                 if u.value < 0x20 {
-                    out += String(format: "\\u%04x", u.value)
+                    appendUnicodeEscape(u.value, into: &out)
                 } else {
                     out.unicodeScalars.append(u)
                 }
@@ -179,8 +207,66 @@ extension JSONValue {
         }
         out += "\""
     }
+
+    private static func appendUnicodeEscape(_ v: UInt32, into out: inout String) {
+        out += "\\u"
+        for shift in stride(from: 12, through: 0, by: -4) {
+            out.append(hexDigits[Int((v >> UInt32(shift)) & 0xF)])
+        }
+    }
+
+    /// A float64 as Go's encoding/json prints it: shortest round-trip digits, positional notation
+    /// for 1e-6 <= |d| < 1e21, otherwise exponent notation with `e-07` shortened to `e-7`.
+    static func goFloatString(_ d: Double) -> String {
+        guard d.isFinite else { return "null" }
+        // Swift's description is also the shortest round-trip representation; re-layout its digits.
+        let text = "\(d.magnitude)"
+        var mantissa = Substring(text)
+        var exp10 = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = text[..<e]
+            exp10 = Int(text[text.index(after: e)...]) ?? 0
+        }
+        var digits: [UInt8] = []
+        var pointPos = 0 // digits before the decimal point
+        var sawPoint = false
+        for c in mantissa.utf8 {
+            if c == UInt8(ascii: ".") { sawPoint = true; continue }
+            guard c >= 0x30, c <= 0x39 else { continue }
+            digits.append(c)
+            if !sawPoint { pointPos += 1 }
+        }
+        // Strip leading zeros (moving the point) and trailing zeros.
+        while let f = digits.first, f == 0x30, digits.count > 1 { digits.removeFirst(); pointPos -= 1 }
+        while let l = digits.last, l == 0x30, digits.count > 1 { digits.removeLast() }
+        let sign = d.sign == .minus ? "-" : ""
+        if digits == [0x30] { return sign + "0" }
+        pointPos += exp10
+        let abs = d.magnitude
+        if abs < 1e-6 || abs >= 1e21 {
+            // d.ddde±XX
+            var s = sign + String(decoding: digits[0..<1], as: UTF8.self)
+            if digits.count > 1 { s += "." + String(decoding: digits[1...], as: UTF8.self) }
+            let e = pointPos - 1
+            s += e < 0 ? "e-" : "e+"
+            let mag = e.magnitude
+            if e >= 0 && mag < 10 { s += "0" }
+            s += String(mag)
+            return s
+        }
+        var s = sign
+        if pointPos <= 0 {
+            s += "0." + String(repeating: "0", count: -pointPos) + String(decoding: digits, as: UTF8.self)
+        } else if pointPos >= digits.count {
+            s += String(decoding: digits, as: UTF8.self) + String(repeating: "0", count: pointPos - digits.count)
+        } else {
+            s += String(decoding: digits[0..<pointPos], as: UTF8.self) + "." + String(decoding: digits[pointPos...], as: UTF8.self)
+        }
+        return s
+    }
 }
 
+/// A strict RFC 8259 parser over bytes with a nesting bound; every failure is a thrown error.
 struct JSONTextParser {
     let bytes: [UInt8]
     var i = 0
@@ -190,7 +276,7 @@ struct JSONTextParser {
         skipWS()
         let v = try parseValue(depth: 0)
         skipWS()
-        guard i == bytes.count else { throw SignetPolicyError(.invalidJSON, "unexpected data after JSON value at offset \(i)") }
+        guard i == bytes.count else { throw fail("unexpected data after JSON value") }
         return v
     }
 
@@ -198,10 +284,10 @@ struct JSONTextParser {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    func fail(_ m: String) -> SignetPolicyError { SignetPolicyError(.invalidJSON, "\(m) at offset \(i)") }
+    func fail(_ m: String) -> PrimitivesError { PrimitivesError(.invalidJSON, "\(m) at offset \(i)") }
 
     mutating func parseValue(depth: Int) throws -> JSONValue {
-        guard depth < 512 else { throw fail("nesting too deep") }
+        guard depth < JSONValue.maximumNestingDepth else { throw fail("nesting too deep") }
         guard i < bytes.count else { throw fail("unexpected end of JSON") }
         switch bytes[i] {
         case UInt8(ascii: "{"):
@@ -251,25 +337,42 @@ struct JSONTextParser {
         }
     }
 
-    mutating func literal(_ s: String) throws {
-        let u = Array(s.utf8)
-        guard i + u.count <= bytes.count, Array(bytes[i..<i + u.count]) == u else { throw fail("invalid literal") }
-        i += u.count
+    mutating func literal(_ s: StaticString) throws {
+        let n = s.utf8CodeUnitCount
+        guard bytes.count - i >= n else { throw fail("invalid literal") }
+        let ok = s.withUTF8Buffer { lit in
+            for k in 0..<n where bytes[i + k] != lit[k] { return false }
+            return true
+        }
+        guard ok else { throw fail("invalid literal") }
+        i += n
     }
 
+    private func isDigit(_ at: Int) -> Bool { at < bytes.count && bytes[at] >= 0x30 && bytes[at] <= 0x39 }
+
+    /// RFC 8259 section 6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     mutating func parseNumber() throws -> JSONValue {
         let start = i
         var isFloat = false
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-        while i < bytes.count {
-            let c = bytes[i]
-            if c >= 0x30 && c <= 0x39 { i += 1 }
-            else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { isFloat = true; i += 1 }
-            else { break }
+        guard isDigit(i) else { throw fail("invalid JSON value") }
+        if bytes[i] == 0x30 { i += 1 } else { while isDigit(i) { i += 1 } }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            isFloat = true
+            i += 1
+            guard isDigit(i) else { throw fail("invalid number") }
+            while isDigit(i) { i += 1 }
         }
-        guard i > start, let s = String(bytes: bytes[start..<i], encoding: .utf8) else { throw fail("invalid JSON value") }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            isFloat = true
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(i) else { throw fail("invalid number") }
+            while isDigit(i) { i += 1 }
+        }
+        let s = String(decoding: bytes[start..<i], as: UTF8.self)
         if !isFloat, let v = Int64(s) { return .integer(v) }
-        guard let d = Double(s) else { throw fail("invalid number") }
+        guard let d = Double(s), d.isFinite else { throw fail("number out of range") }
         return .number(d)
     }
 
@@ -280,8 +383,10 @@ struct JSONTextParser {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
+                // Invalid UTF-8 decodes to U+FFFD, as in Go.
                 return String(decoding: buf, as: UTF8.self)
             }
+            guard c >= 0x20 else { throw fail("invalid character in string literal") }
             if c == UInt8(ascii: "\\") {
                 i += 1
                 guard i < bytes.count else { break }
@@ -297,14 +402,22 @@ struct JSONTextParser {
                 case UInt8(ascii: "r"): buf.append(0x0D)
                 case UInt8(ascii: "t"): buf.append(0x09)
                 case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if code >= 0xD800 && code < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
-                        i += 2
-                        let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    let code = try hex4(at: i)
+                    i += 4
+                    var scalar: Unicode.Scalar = "\u{FFFD}"
+                    if code >= 0xD800 && code < 0xDC00 {
+                        // A high surrogate joins only with a following `\uDC00`-`\uDFFF`; otherwise it
+                        // becomes U+FFFD and the next escape is read on its own (Go's unquote).
+                        if bytes.count - i >= 6, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u"),
+                           let low = try? hex4(at: i + 2), low >= 0xDC00, low <= 0xDFFF {
+                            i += 6
+                            let combined = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            scalar = Unicode.Scalar(combined) ?? "\u{FFFD}"
+                        }
+                    } else if let s = Unicode.Scalar(code) {
+                        scalar = s // lone low surrogates fail `Unicode.Scalar(_:)` and stay U+FFFD
                     }
-                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
-                    buf.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    appendUTF8(scalar, to: &buf)
                 default: throw fail("invalid escape")
                 }
                 continue
@@ -315,9 +428,24 @@ struct JSONTextParser {
         throw fail("unterminated string")
     }
 
-    mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= bytes.count, let s = String(bytes: bytes[i..<i + 4], encoding: .ascii), let v = UInt32(s, radix: 16) else { throw fail("invalid \\u escape") }
-        i += 4
+    private func appendUTF8(_ s: Unicode.Scalar, to buf: inout [UInt8]) {
+        buf.append(contentsOf: String(Character(s)).utf8)
+    }
+
+    func hex4(at: Int) throws -> UInt32 {
+        guard bytes.count - at >= 4 else { throw fail("invalid \\u escape") }
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let c = bytes[at + k]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw fail("invalid \\u escape")
+            }
+            v = v << 4 | d
+        }
         return v
     }
 }

@@ -1,0 +1,243 @@
+import Foundation
+import SignetCEL
+import SignetOCI
+import SignetPrimitives
+
+/// Cluster data the Kyverno CEL libraries read (`resource.Get/List`, `globalContext.Get`, `http`).
+/// Fetched before evaluation (CLI: the test file's `context`/`clusterResources`; webhook: the API
+/// server), so that evaluation stays pure and synchronous.
+public struct KyvernoCELData: Sendable {
+    /// Objects `resource.Get`/`resource.List` can return.
+    public var resources: [JSONValue]
+    /// Global context entries by name: the data and named projections (simple dotted paths).
+    public var globalContext: [String: GlobalContextEntry]
+    /// Canned HTTP responses by URL (test mocks); nil turns `http` calls into errors.
+    public var httpResponses: [String: JSONValue]?
+
+    /// A global context entry.
+    public struct GlobalContextEntry: Sendable {
+        public var data: JSONValue
+        /// Projection name → path into `data` (`a.b`).
+        public var projections: [String: String]
+        public init(data: JSONValue, projections: [String: String] = [:]) {
+            self.data = data
+            self.projections = projections
+        }
+    }
+
+    public init(resources: [JSONValue] = [], globalContext: [String: GlobalContextEntry] = [:], httpResponses: [String: JSONValue]? = nil) {
+        self.resources = resources
+        self.globalContext = globalContext
+        self.httpResponses = httpResponses
+    }
+
+    /// No cluster data: every lookup reports "not found".
+    public static let empty = KyvernoCELData()
+}
+
+/// The `resource` variable: a handle on the cluster data (CEL methods `Get`, `List`).
+struct KyvernoResourceHandle: CELOpaque {
+    let data: KyvernoCELData
+    var celType: CELType { .opaque("kyverno.resource") }
+    func isEqual(to other: any CELOpaque) -> Bool { false }
+    var description: String { "resource" }
+
+    func get(_ apiVersion: String, _ resource: String, _ namespace: String, _ name: String) -> CELValue {
+        for o in list(apiVersion, resource, namespace) where o["metadata"]?["name"]?.stringValue == name {
+            return CELValue(json: o)
+        }
+        return .error(.invalidArgument, "\(resource) \"\(name)\" not found")
+    }
+
+    func list(_ apiVersion: String, _ resource: String, _ namespace: String) -> [JSONValue] {
+        data.resources.filter { o in
+            (o["apiVersion"]?.stringValue ?? "") == apiVersion
+                && KubernetesResourceNames.plural(of: o["kind"]?.stringValue ?? "") == resource.lowercased()
+                && (namespace.isEmpty || (o["metadata"]?["namespace"]?.stringValue ?? "") == namespace)
+        }
+    }
+}
+
+/// The `globalContext` variable (CEL method `Get(name, projection)`).
+struct KyvernoGlobalContextHandle: CELOpaque {
+    let data: KyvernoCELData
+    var celType: CELType { .opaque("kyverno.globalcontext") }
+    func isEqual(to other: any CELOpaque) -> Bool { false }
+    var description: String { "globalContext" }
+
+    func get(_ name: String, _ projection: String) -> CELValue {
+        guard let entry = data.globalContext[name] else { return .error(.invalidArgument, "global context entry \(name) not found") }
+        guard !projection.isEmpty else { return CELValue(json: entry.data) }
+        guard let path = entry.projections[projection] else { return .error(.invalidArgument, "projection \(projection) not found in global context entry \(name)") }
+        var v: JSONValue? = entry.data
+        for part in path.split(separator: ".") { v = v?[String(part)] }
+        return CELValue(json: v ?? .null)
+    }
+}
+
+/// The `http` variable (CEL methods `Get(url[, headers])`, `Post(url, body[, headers])`).
+struct KyvernoHTTPHandle: CELOpaque {
+    let data: KyvernoCELData
+    var celType: CELType { .opaque("kyverno.http") }
+    func isEqual(to other: any CELOpaque) -> Bool { false }
+    var description: String { "http" }
+
+    func call(_ url: String) -> CELValue {
+        guard let responses = data.httpResponses else {
+            return .error(.unsupported, "http calls are disabled (no host is allowed): \(url)")
+        }
+        guard let r = responses[url] else { return .error(.invalidArgument, "no http response for \(url)") }
+        return CELValue(json: r)
+    }
+}
+
+/// A parsed image reference (`image(s)` / `parseImageReference(s)`).
+struct KyvernoImage: CELOpaque {
+    let reference: Reference
+    var celType: CELType { .opaque("kyverno.image") }
+    func isEqual(to other: any CELOpaque) -> Bool { (other as? KyvernoImage)?.reference == reference }
+    var description: String { reference.description }
+}
+
+/// Plural resource names for kinds (what `resourceRules.resources` and `resource.Get` name).
+public enum KubernetesResourceNames {
+    static let irregular: [String: String] = [
+        "Endpoints": "endpoints", "PodSecurityPolicy": "podsecuritypolicies", "NetworkPolicy": "networkpolicies",
+        "Ingress": "ingresses", "IngressClass": "ingressclasses", "StorageClass": "storageclasses",
+        "PriorityClass": "priorityclasses", "RuntimeClass": "runtimeclasses", "ResourceQuota": "resourcequotas",
+    ]
+
+    /// `Pod` → `pods`, `Ingress` → `ingresses`, `NetworkPolicy` → `networkpolicies`.
+    public static func plural(of kind: String) -> String {
+        if let p = irregular[kind] { return p }
+        let l = kind.lowercased()
+        if l.hasSuffix("s") || l.hasSuffix("x") || l.hasSuffix("ch") || l.hasSuffix("sh") { return l + "es" }
+        if l.hasSuffix("y"), let before = l.dropLast().last, !"aeiou".contains(before) { return l.dropLast() + "ies" }
+        return l + "s"
+    }
+}
+
+/// Kyverno's CEL libraries and the variables of its CEL policies.
+public enum KyvernoCELLibrary {
+    /// Variables every Kyverno CEL expression can use.
+    public static let variableNames = ["object", "oldObject", "request", "namespaceObject", "params", "variables",
+                                       "authorizer", "resource", "globalContext", "http", "image", "exceptions"]
+
+    /// The environment policies compile in: Kubernetes CEL libraries plus Kyverno's.
+    public static let environment: CELEnvironment = {
+        var options = CELOptions()
+        options.costLimit = 10_000_000
+        return CELEnvironment(variables: variableNames.map { CELVariable($0) },
+                              libraries: CELExtensions.all + [library], options: options)
+    }()
+
+    /// The activation variables for the data handles.
+    static func handles(_ data: KyvernoCELData) -> [String: CELValue] {
+        ["resource": .opaque(KyvernoResourceHandle(data: data)),
+         "globalContext": .opaque(KyvernoGlobalContextHandle(data: data)),
+         "http": .opaque(KyvernoHTTPHandle(data: data)),
+         "image": .opaque(KyvernoImageFunctions())]
+    }
+
+    /// `image.GetMetadata(ref)` needs a registry: unavailable during a pure evaluation.
+    struct KyvernoImageFunctions: CELOpaque {
+        var celType: CELType { .opaque("kyverno.imagedata") }
+        func isEqual(to other: any CELOpaque) -> Bool { false }
+        var description: String { "image" }
+    }
+
+    static func imageValue(_ s: String) -> CELValue {
+        guard let r = try? Reference(parsing: s) else { return .error(.invalidArgument, "invalid image reference: \(s)") }
+        return .opaque(KyvernoImage(reference: r))
+    }
+
+    static func imageMethod(_ name: String, _ body: @escaping @Sendable (Reference) -> CELValue) -> CELFunction {
+        CELFunction(name, .method("kyverno_image_\(name)", .opaque("kyverno.image")) { v in
+            guard case .opaque(let o) = v, let img = o as? KyvernoImage else { return .error(.noMatchingOverload, name) }
+            return body(img.reference)
+        })
+    }
+
+    static func resourceGet(_ args: [CELValue]) -> CELValue {
+        guard args.count == 5, case .opaque(let o) = args[0], let res = o as? KyvernoResourceHandle, let a = args[1].stringValue,
+              let r = args[2].stringValue, let n = args[3].stringValue, let name = args[4].stringValue else { return .error(.noMatchingOverload, "Get") }
+        return res.get(a, r, n, name)
+    }
+
+    static func resourceList(_ args: [CELValue]) -> CELValue {
+        guard args.count == 4, case .opaque(let o) = args[0], let res = o as? KyvernoResourceHandle, let a = args[1].stringValue,
+              let r = args[2].stringValue, let n = args[3].stringValue else { return .error(.noMatchingOverload, "List") }
+        return CELValue(json: ["items": .array(res.list(a, r, n))])
+    }
+
+    /// Kyverno's functions (`resource`, `globalContext`, `http`, `image` libraries and helpers).
+    public static let library = CELLibrary(name: "kyverno", functions: [
+        CELFunction("Get",
+            .method("kyverno_resource_get", parameters: [.opaque("kyverno.resource"), .string, .string, .string, .string]) { args in resourceGet(args) },
+            .method("kyverno_globalcontext_get", .opaque("kyverno.globalcontext"), .string, .string) { h, n, p in
+                guard case .opaque(let o) = h, let g = o as? KyvernoGlobalContextHandle, let n = n.stringValue, let p = p.stringValue else { return .error(.noMatchingOverload, "Get") }
+                return g.get(n, p)
+            },
+            .method("kyverno_http_get", .opaque("kyverno.http"), .string) { h, u in
+                guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Get") }
+                return http.call(u)
+            },
+            .method("kyverno_http_get_headers", .opaque("kyverno.http"), .string, .dyn) { h, u, _ in
+                guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Get") }
+                return http.call(u)
+            }),
+        CELFunction("get",
+            .method("kyverno_resource_get_lower", parameters: [.opaque("kyverno.resource"), .string, .string, .string, .string]) { args in resourceGet(args) }),
+        CELFunction("List",
+            .method("kyverno_resource_list", parameters: [.opaque("kyverno.resource"), .string, .string, .string]) { args in resourceList(args) }),
+        CELFunction("list",
+            .method("kyverno_resource_list_lower", parameters: [.opaque("kyverno.resource"), .string, .string, .string]) { args in resourceList(args) }),
+        CELFunction("Post",
+            .method("kyverno_http_post", .opaque("kyverno.http"), .string, .dyn) { h, u, _ in
+                guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Post") }
+                return http.call(u)
+            },
+            .method("kyverno_http_post_headers", .opaque("kyverno.http"), .string, .dyn, .dyn) { h, u, _, _ in
+                guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Post") }
+                return http.call(u)
+            }),
+        CELFunction("GetMetadata",
+            .method("kyverno_image_get_metadata", .opaque("kyverno.imagedata"), .string) { _, ref in
+                .error(.unsupported, "image.GetMetadata(\(ref.stringValue ?? "")) needs registry access, which CEL evaluation does not do")
+            }),
+        CELFunction("image", .function("kyverno_image", .string) { s in s.stringValue.map(imageValue) ?? .error(.noMatchingOverload, "image") }),
+        CELFunction("parseImageReference", .function("kyverno_parse_image_reference", .string) { s in s.stringValue.map(imageValue) ?? .error(.noMatchingOverload, "parseImageReference") }),
+        CELFunction("isImage", .function("kyverno_is_image", .string) { s in .bool((try? Reference(parsing: s.stringValue ?? "")) != nil) }),
+        imageMethod("registry") { .string($0.registry) },
+        imageMethod("repository") { .string($0.repository) },
+        imageMethod("identifier") { .string($0.identifier) },
+        imageMethod("tag") { .string($0.tag ?? "") },
+        imageMethod("digest") { .string($0.digest?.description ?? "") },
+        imageMethod("containsDigest") { .bool($0.digest != nil) },
+        CELFunction("parseServiceAccount", .function("kyverno_parse_service_account", .string) { s in
+            // system:serviceaccount:NAMESPACE:NAME
+            let parts = (s.stringValue ?? "").split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 4, parts[0] == "system", parts[1] == "serviceaccount" else {
+                return CELValue(json: ["Namespace": "", "Name": ""])
+            }
+            return CELValue(json: ["Namespace": .string(parts[2]), "Name": .string(parts[3])])
+        }),
+        CELFunction("listObjToMap", .function("kyverno_list_obj_to_map", parameters: [.dyn, .dyn, .string, .string]) { args in
+            guard args.count == 4, let a = args[0].listValue, let b = args[1].listValue, let k = args[2].stringValue, let vk = args[3].stringValue else { return .error(.noMatchingOverload, "listObjToMap") }
+            var m = CELMap()
+            for item in a + b {
+                guard let im = item.mapValue, let key = im[field: k]?.stringValue else { continue }
+                m.set(im[field: vk] ?? .null, for: .string(key))
+            }
+            return .map(m)
+        }),
+        CELFunction("json.unmarshal", .function("kyverno_json_unmarshal", .string) { s in
+            guard let v = try? JSONValue(json: s.stringValue ?? "") else { return .error(.invalidArgument, "invalid JSON") }
+            return CELValue(json: v)
+        }),
+        CELFunction("yaml.unmarshal", .function("kyverno_yaml_unmarshal", .string) { s in
+            guard let v = try? YAMLDocuments.parse(s.stringValue ?? "").first else { return .error(.invalidArgument, "invalid YAML") }
+            return CELValue(json: v)
+        }),
+    ], types: [.opaque("kyverno.image")])
+}
