@@ -193,7 +193,7 @@ spec:
       - count: 1
         entries:
         - keys:
-            publicKeys: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEhyQCx0E9wQWSFI9ULGwy3BuRklnt\\nIqozY0xFvLp8CQ1c3ZZ6SKzBbT5v3+gtfDYG6Q5pFaVDGt8TKfXl8wdDnw==\\n-----END PUBLIC KEY-----"
+            publicKeys: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH8YakVeq6hwREqu2unLfi2NdfH2R\\ntkL+mmB6aFfe6XUUwT3fCNbohTJinc/aXHZyo51yEH3Rqtp4Z93jUgvs0w==\\n-----END PUBLIC KEY-----"
 """, b"""apiVersion: v1
 kind: List
 items:

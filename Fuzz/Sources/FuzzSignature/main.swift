@@ -11,8 +11,8 @@ import SignetSigning
 let key: PublicKey = {
     let pem = """
     -----BEGIN PUBLIC KEY-----
-    MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEhyQCx0E9wQWSFI9ULGwy3BuRklnt
-    IqozY0xFvLp8CQ1c3ZZ6SKzBbT5v3+gtfDYG6Q5pFaVDGt8TKfXl8wdDnw==
+    MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH8YakVeq6hwREqu2unLfi2NdfH2R
+    tkL+mmB6aFfe6XUUwT3fCNbohTJinc/aXHZyo51yEH3Rqtp4Z93jUgvs0w==
     -----END PUBLIC KEY-----
     """
     do { return try PublicKey(pemRepresentation: pem) } catch { fatalError("fixed key: \(error)") }
