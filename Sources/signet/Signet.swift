@@ -7,7 +7,7 @@ struct Signet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signet",
         abstract: "Sign container images, verify them, and enforce Kyverno policies on Kubernetes.",
-        version: "0.1.0",
+        version: BuildInfo.version,
         subcommands: [
             // Registry (issue 2)
             DigestCommand.self, SaveCommand.self, LoadCommand.self,
@@ -19,6 +19,9 @@ struct Signet: AsyncParsableCommand {
             ApplyCommand.self, TestCommand.self,
             // Admission webhook (issue 6)
             ServeCommand.self, CertCommand.self, WebhookConfigCommand.self,
+            // Day-2 operations (issue 16)
+            CopyCommand.self, SignBlobCommand.self, VerifyBlobCommand.self,
+            VersionCommand.self, CompletionCommand.self,
         ]
     )
 }
