@@ -145,6 +145,34 @@ struct BlobSigningTests {
         #expect(try signet(["verify-blob", "--key", "hashivault://release", "--signature", signature, file], env: vault).status == 0)
     }
 
+    /// A signature cosign made: the vectors hold no sign-blob output, but a cosign image signature
+    /// is the same thing over the payload blob (ECDSA over its SHA-256, base64 in the layer's
+    /// `dev.cosignproject.cosign/signature` annotation), so verify-blob checks it as cosign would.
+    @Test(arguments: ["valid", "mixed-unknown-and-good"])
+    func verifiesACosignMadeSignature(_ vector: String) throws {
+        let base = SignatureCLITests.vectors.appendingPathComponent(vector)
+        let layout = base.appendingPathComponent("layout")
+        let index = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: layout.appendingPathComponent("index.json"))) as? [String: Any])
+        let manifests = try #require(index["manifests"] as? [[String: Any]])
+        let sigs = try #require(manifests.first { ($0["annotations"] as? [String: String])?["kind"] == "dev.cosignproject.cosign/sigs" })
+        let blob = { (digest: String) in layout.appendingPathComponent("blobs/sha256/" + digest.dropFirst("sha256:".count)) }
+        let sigsDigest = try #require(sigs["digest"] as? String)
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: blob(sigsDigest))) as? [String: Any])
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        var verified = 0
+        for layer in layers {
+            guard let signature = (layer["annotations"] as? [String: String])?["dev.cosignproject.cosign/signature"],
+                  let digest = layer["digest"] as? String else { continue }
+            let payload = blob(digest).path
+            let result = try signet(["verify-blob", "--key", base.appendingPathComponent("key.pub").path, "--signature", signature, payload])
+            if result.status == 0 {
+                #expect(result.stderr.contains("Verified OK"))
+                verified += 1
+            }
+        }
+        #expect(verified >= 1)
+    }
+
     @Test(arguments: [
         (#"{"base64Signature":"MEUCIQ=="}"#, true),
         (#"{"base64Signature":"MEUCIQ==","cert":"","rekorBundle":null}"#, true),

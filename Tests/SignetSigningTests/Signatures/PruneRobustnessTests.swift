@@ -188,6 +188,38 @@ struct PruneRobustnessTests {
         #expect(try await reg.store.signatureImage(for: gone) == nil)
     }
 
+    /// The real registry behind a proxy whose tag list is inconsistent: the image tags are missing,
+    /// every signature tag is listed twice, and a signature tag that does not exist is listed. The
+    /// existing image's signatures stay; the deleted image's go; the phantom tag is reported.
+    @Test func inconsistentTagListsOnTheRealRegistry() async throws {
+        let reg = try SignatureTestRegistry()
+        defer { reg.server.stop() }
+        let (keep, _) = try await reg.pushImage(tag: "keep")
+        let (gone, _) = try await reg.pushImage(tag: "gone")
+        for image in [keep, gone] { #expect(try signet(["sign", "--key", Self.keyFile, "\(image)"]).status == 0) }
+        #expect(try await reg.client.deleteManifest(gone))
+        let phantom = "sha256-\(Self.hex("e")).sig"
+        let proxy = try FaultProxy(upstream: reg.server.host, rewrite: { request, response in
+            guard request.method == "GET", request.path == "/v2/app/tags/list", response.status == 200,
+                  let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+                  let tags = object["tags"] as? [String] else { return response }
+            let signatures = tags.filter { $0.hasSuffix(".sig") }
+            let listed = signatures + signatures.reversed() + [phantom]
+            let body = try? JSONSerialization.data(withJSONObject: ["name": "app", "tags": listed])
+            return TestHTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body ?? Data())
+        })
+        defer { proxy.server.stop() }
+        let run = try signet(["prune", "--delete", "-o", "json", "\(proxy.server.host)/app"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try Self.jsonLines(run.stdout)
+        #expect(lines.count == 4)  // keep, gone, phantom, summary: duplicates counted once
+        #expect(lines["sha256-\(keep.digest!.encoded).sig"]?["reason"] as? String == "image-exists")
+        #expect(lines["sha256-\(gone.digest!.encoded).sig"]?["action"] as? String == "deleted")
+        #expect(lines[phantom]?["reason"] as? String == "already-gone")
+        #expect(try signet(["verify", "--key", SignatureCLITests.pubFile, "\(keep)"]).status == 0)
+        #expect(try await reg.store.signatureImage(for: gone) == nil)
+    }
+
     /// The real registry behind a proxy that fails one request: a failed HEAD of an image deletes
     /// nothing; a DELETE failing halfway leaves the rest, and a later run finishes the job.
     @Test func failuresHalfwayOnTheRealRegistry() async throws {
@@ -241,7 +273,9 @@ final class FaultProxy: Sendable {
     let server: TestHTTPServer
     let deletes: LockedBox<Int>
 
-    init(upstream: String, fault: @escaping @Sendable (TestHTTPRequest, Int) -> Int?) throws {
+    /// `rewrite` may change an upstream answer (a tag list, say) before it is sent on.
+    init(upstream: String, fault: @escaping @Sendable (TestHTTPRequest, Int) -> Int? = { _, _ in nil },
+         rewrite: @escaping @Sendable (TestHTTPRequest, TestHTTPResponse) -> TestHTTPResponse = { $1 }) throws {
         let deletes = LockedBox(0)
         self.deletes = deletes
         server = try TestHTTPServer { request in
@@ -249,7 +283,7 @@ final class FaultProxy: Sendable {
             if let status = fault(request, count) {
                 return .json(status, #"{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}"#)
             }
-            return FaultProxy.forward(request, to: upstream)
+            return rewrite(request, FaultProxy.forward(request, to: upstream))
         }
     }
 
