@@ -46,7 +46,7 @@ enum PruneJSONLines {
         var out: [String] = []
         for e in report.entries {
             let entry = Entry(action: e.action.rawValue, reason: e.reason.name, repository: e.repository.repositoryName,
-                              tag: e.tag, kind: e.kind, image: "\(imageRepository.repositoryName)@\(e.imageDigest)", detail: e.detail)
+                              tag: e.tag, kind: e.kind.description, image: "\(imageRepository.repositoryName)@\(e.imageDigest)", detail: e.detail)
             if let data = try? encoder.encode(entry), let text = String(data: data, encoding: .utf8) { out.append(text) }
         }
         let count = { (a: PruneAction) in report.entries.filter { $0.action == a }.count }

@@ -142,15 +142,19 @@ public struct ImageCopier: Sendable {
     /// Which part a referrer belongs to: cosign signature bundles are `sig`, SBOM artifacts `sbom`,
     /// anything else (attestation bundles, other artifacts) `att`.
     static func part(of referrer: Descriptor) -> CopyPart {
-        let type = referrer.artifactType?.rawValue ?? ""
-        if type == MediaType.sigstoreBundle.rawValue || SigstoreBundle.mediaTypes.contains(type) {
+        guard let type = referrer.artifactType else { return .attestation }
+        if type == .sigstoreBundle || SigstoreBundle.mediaTypes.contains(type.rawValue) {
             let predicate = referrer.annotations?[SigstoreBundle.predicateTypeAnnotation]
             return predicate == nil || predicate == InTotoStatement.cosignSignPredicateType ? .signature : .attestation
         }
-        let lower = type.lowercased()
-        if lower.contains("spdx") || lower.contains("cyclonedx") || lower.contains("sbom") { return .sbom }
-        return .attestation
+        return sbomArtifactTypes.contains(type) ? .sbom : .attestation
     }
+
+    /// Artifact types of SBOM referrers (SPDX and CycloneDX, as `oras attach` and syft push them).
+    static let sbomArtifactTypes: Set<MediaType> = [
+        "application/spdx+json", "text/spdx", "text/spdx+json", "application/vnd.cyclonedx+json",
+        "application/vnd.cyclonedx+xml", "application/vnd.cyclonedx", "application/vnd.syft+json",
+    ]
 
     private func copyReferrers(of digest: Digest, from source: Reference, to destination: Reference) async throws -> [CopyReport.Item] {
         let referrers = try await wrapOCI { try await client.referrers(source.withDigest(digest)) }

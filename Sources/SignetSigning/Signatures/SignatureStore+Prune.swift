@@ -61,6 +61,22 @@ public struct PruneReason: Hashable, Sendable, CustomStringConvertible {
     public static let imageRepositoryUnknown = PruneReason("image-repository-unknown")
 }
 
+/// What a prune entry is: a signature-kind tag, or a referrers fallback index.
+public enum PruneTarget: Hashable, Sendable, CustomStringConvertible {
+    /// `sha256-HEX.sig|att|sbom`.
+    case signatureTag(SignatureKind)
+    /// `sha256-HEX`: the OCI referrers tag-schema index (cosign v3 bundles).
+    case referrersIndex
+
+    /// `sig`, `att`, `sbom` or `referrers`, as the JSON output names it.
+    public var description: String {
+        switch self {
+        case .signatureTag(let kind): kind.suffix
+        case .referrersIndex: "referrers"
+        }
+    }
+}
+
 /// One signature tag (`sha256-HEX.sig`...) or referrers fallback index (`sha256-HEX`) and what
 /// `prune` did with it.
 public struct PruneEntry: Sendable, Hashable {
@@ -70,8 +86,8 @@ public struct PruneEntry: Sendable, Hashable {
     public var tag: String
     /// The image digest the tag belongs to.
     public var imageDigest: Digest
-    /// `sig`, `att`, `sbom`, or `referrers` for a fallback index.
-    public var kind: String
+    /// A signature tag (of which kind) or a fallback index.
+    public var kind: PruneTarget
     public var action: PruneAction
     public var reason: PruneReason
     /// Details of a failure (the registry's answer), if any.
@@ -200,7 +216,7 @@ extension SignatureStore {
         var pendingIndexes: [(index: Int, subject: Digest)] = []
         for tag in tags {
             let status = presence[tag.imageDigest] ?? .failed("not checked")
-            var entry = PruneEntry(repository: storage, tag: tag.tag, imageDigest: tag.imageDigest, kind: tag.kind.suffix,
+            var entry = PruneEntry(repository: storage, tag: tag.tag, imageDigest: tag.imageDigest, kind: .signatureTag(tag.kind),
                                    action: .kept, reason: .imageExists)
             switch status {
             case .exists:
@@ -219,7 +235,7 @@ extension SignatureStore {
         }
         for subject in indexSubjects {
             let status = presence[subject] ?? .failed("not checked")
-            var entry = PruneEntry(repository: images, tag: subject.tagSafe, imageDigest: subject, kind: "referrers",
+            var entry = PruneEntry(repository: images, tag: subject.tagSafe, imageDigest: subject, kind: .referrersIndex,
                                    action: .kept, reason: .imageExists)
             switch status {
             case .exists:
@@ -264,7 +280,7 @@ extension SignatureStore {
                                pendingIndexes: [(index: Int, subject: Digest)]) async -> (message: String, position: Int)? {
         // Manifest digests of every kept signature tag: a DELETE by digest removes all its tags.
         var protected = Set<Digest>()
-        for entry in entries where entry.action == .kept && entry.reason == .imageExists && entry.kind != "referrers" {
+        for entry in entries where entry.action == .kept && entry.reason == .imageExists && entry.kind != .referrersIndex {
             do {
                 if let d = try await client.headManifest(try storage.withTag(entry.tag)) { protected.insert(d.digest) }
             } catch {

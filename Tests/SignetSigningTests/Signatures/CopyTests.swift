@@ -83,6 +83,33 @@ struct CopyTests {
                                                           annotations: [:], signatureRepository: nil, client: client).kind == .verified)
     }
 
+    /// A single image signed only as cosign v3 does (a Sigstore bundle referrer, no `.sig`), with
+    /// an SBOM tag: the bundle alone makes it verify at the destination.
+    @Test func aBundleOnlyImageVerifiesAtTheDestination() async throws {
+        let source = try RegistryServer()
+        defer { source.stop() }
+        let mirror = try RegistryServer()
+        defer { mirror.stop() }
+        let client = RegistryClient()
+        let image = TestImage(layerCount: 2, layerSize: 256)
+        let tagged = try Reference(parsing: "\(source.host)/single/app:1.0")
+        try await client.pushImage(manifest: image.manifestBytes, blobs: image.blobs, to: tagged)
+        let pinned = tagged.withDigest(image.digest)
+        #expect(try signet(["sign", "--key", Self.keyFile, "--new-bundle-format", "\(pinned)"]).status == 0)
+        let sbom = TestImage(layerCount: 1, layerSize: 32)
+        try await client.pushImage(manifest: sbom.manifestBytes, blobs: sbom.blobs,
+                                   to: try tagged.repositoryOnly.withTag(SignatureStore.tag(for: image.digest, kind: .sbom)))
+        let copy = try signet(["copy", "\(tagged)", "\(mirror.host)/single/app"])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(copy.stderr.contains("Copied sbom"))
+        #expect(copy.stderr.contains("Copied sig"))
+        let dst = try Reference(parsing: "\(mirror.host)/single/app")
+        #expect(try await client.headManifest(try dst.withTag(SignatureStore.tag(for: image.digest))) == nil)  // no classic signature
+        let verify = try signet(["verify", "--key", Self.pubFile, "\(mirror.host)/single/app:1.0"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(try await client.resolve(try dst.withTag(SignatureStore.tag(for: image.digest, kind: .sbom))).digest == sbom.digest)
+    }
+
     @Test func platformAndOnly() async throws {
         let source = try RegistryServer()
         defer { source.stop() }
