@@ -7,7 +7,7 @@ struct Signet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signet",
         abstract: "Sign container images, verify them, and enforce Kyverno policies on Kubernetes.",
-        version: "0.1.0",
+        version: BuildInfo.version,
         subcommands: [
             // Registry (issue 2)
             DigestCommand.self, SaveCommand.self, LoadCommand.self,
@@ -21,6 +21,9 @@ struct Signet: AsyncParsableCommand {
             ServeCommand.self, CertCommand.self, WebhookConfigCommand.self,
             // Expression languages for policy authors (issues 12, 15)
             CELCommand.self, JPCommand.self,
+            // Day-2 operations (issue 16)
+            CopyCommand.self, SignBlobCommand.self, VerifyBlobCommand.self,
+            VersionCommand.self, CompletionCommand.self,
         ]
     )
 }

@@ -137,28 +137,28 @@ struct WebhookConfigurationTests {
         #expect(!yaml.contains("service:"))
     }
 
-    /// deploy/webhooks.yaml is what `signet webhook-config --policies deploy/policies` prints.
+    /// deploy/base/webhooks.yaml is what `signet webhook-config --policies deploy/base/policies` prints.
     @Test func theDeployedWebhookConfigurationMatchesTheDeployedPolicies() throws {
         let root = RepositoryPaths.root
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        let set = try PolicyStore(directory: root.appendingPathComponent("deploy/policies").path, logger: logger).load()
+        let set = try PolicyStore(directory: root.appendingPathComponent("deploy/base/policies").path, logger: logger).load()
         let builder = WebhookConfigurationBuilder()
         let expected = builder.yaml(try builder.build(set.policies.map(\.policy)))
-        let text = try String(contentsOf: root.appendingPathComponent("deploy/webhooks.yaml"), encoding: .utf8)
+        let text = try String(contentsOf: root.appendingPathComponent("deploy/base/webhooks.yaml"), encoding: .utf8)
         let body = text.split(separator: "\n", omittingEmptySubsequences: false).drop { $0.hasPrefix("#") }.joined(separator: "\n")
-        #expect(body == expected, "deploy/webhooks.yaml is stale: regenerate it with signet webhook-config --policies deploy/policies")
+        #expect(body == expected, "deploy/base/webhooks.yaml is stale: regenerate it with signet webhook-config --policies deploy/base/policies")
     }
 
     @Test func theCommandPrintsTheConfigurationsAndRejectsBadInput() throws {
         let root = RepositoryPaths.root
-        let ok = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/policies").path])
+        let ok = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/base/policies").path])
         #expect(ok.status == 0)
         #expect(ok.stdout.contains("kind: MutatingWebhookConfiguration") && ok.stdout.contains("path: /validate/fail"))
         let bad = try CommandRunner.signet(["webhook-config", "--policies", "/nonexistent-dir"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("policy directory /nonexistent-dir does not exist"))
-        let badResource = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/policies").path,
+        let badResource = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/base/policies").path,
                                                     "--resource", "nonsense"])
         #expect(badResource.status != 0)
         #expect(badResource.stderr.contains("invalid --resource 'nonsense'"))
@@ -169,12 +169,12 @@ struct WebhookConfigurationTests {
         let certs = try WebhookCertificates.generate(dnsNames: ["signet-webhook.signet-system.svc"])
         try certs.write(to: dir)
         let output = dir.appendingPathComponent("webhooks.yaml").path
-        let withCA = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/policies").path,
+        let withCA = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/base/policies").path,
                                                "--ca-bundle-file", dir.appendingPathComponent("ca.crt").path, "-o", output])
         #expect(withCA.status == 0, "\(withCA.stderr)")
         let written = try String(contentsOfFile: output, encoding: .utf8)
         #expect(written.components(separatedBy: "caBundle: \(certs.caBundle)\n").count == 3)  // both webhooks
-        let notPEM = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/policies").path,
+        let notPEM = try CommandRunner.signet(["webhook-config", "--policies", root.appendingPathComponent("deploy/base/policies").path,
                                                "--ca-bundle-file", output])
         #expect(notPEM.status != 0)
         #expect(notPEM.stderr.contains("is not a PEM certificate"))
