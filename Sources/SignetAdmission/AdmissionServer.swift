@@ -160,7 +160,7 @@ public struct AdmissionServer: Sendable {
         let server = HTTPServerBuilder { responder in
             let http = HTTP1Channel(responder: responder, configuration: .init(
                 additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]))
-            return try TLSChannel(http, tlsConfiguration: tlsConfiguration)
+            return GuardedChannel(base: try TLSChannel(http, tlsConfiguration: tlsConfiguration), registry: registry)
         }
         return Application(
             router: makeRouter(),

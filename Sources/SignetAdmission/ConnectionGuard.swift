@@ -10,9 +10,10 @@ import Synchronization
 /// Connection-level limits of the webhook listener, against clients that open connections and
 /// never finish them (slowloris, half-done TLS handshakes, unfinished bodies).
 public struct ConnectionLimits: Sendable {
-    /// Connections held at once. Beyond it the oldest connection that is not processing a request
-    /// (handshaking, reading, or idle between requests) is closed to make room, so a flood of
-    /// unfinished connections cannot keep a real client (the API server, a probe) out.
+    /// Connections held at once. Beyond it, of the connections not processing a request
+    /// (handshaking, reading, or idle between requests), the one whose last byte arrived longest
+    /// ago is closed to make room: a flood of silent or stalled connections cannot keep out a real
+    /// client (the API server, a probe), which keeps sending while it handshakes.
     public var maxConnections: Int
     /// From accept, or from the first byte of a request's head, until the request's end: the TLS
     /// handshake, the header and the body must arrive within this time.
@@ -31,7 +32,8 @@ public struct ConnectionLimits: Sendable {
 final class ConnectionRegistry: Sendable {
     private struct Entry {
         let channel: any Channel
-        let sequence: UInt64
+        /// The registry's counter when a byte last arrived (or at accept).
+        var lastActivity: UInt64
         var busy: Bool
     }
     private struct State {
@@ -47,22 +49,31 @@ final class ConnectionRegistry: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
     var evictions: UInt64 { state.withLock { $0.evicted } }
 
-    /// Registers `channel`; returns the connection to close when over the limit: the oldest one
-    /// not processing a request (possibly `channel` itself, when every other one is busy).
+    /// Registers `channel`; returns the connection to close when over the limit: the one not
+    /// processing a request whose last byte is the oldest (possibly `channel` itself, when every
+    /// other one is busy).
     func register(_ channel: any Channel) -> (any Channel)? {
         state.withLock { s in
             s.sequence &+= 1
-            s.entries[ObjectIdentifier(channel)] = Entry(channel: channel, sequence: s.sequence, busy: false)
+            s.entries[ObjectIdentifier(channel)] = Entry(channel: channel, lastActivity: s.sequence, busy: false)
             guard s.entries.count > limit else { return nil }
             var victim: Entry?
             for e in s.entries.values where !e.busy {
-                if let v = victim, v.sequence <= e.sequence { continue }
+                if let v = victim, v.lastActivity <= e.lastActivity { continue }
                 victim = e
             }
             guard let victim else { return nil }
             s.entries[ObjectIdentifier(victim.channel)] = nil
             s.evicted &+= 1
             return victim.channel
+        }
+    }
+
+    /// Records that bytes arrived on `channel`.
+    func touch(_ channel: any Channel) {
+        state.withLock { s in
+            s.sequence &+= 1
+            s.entries[ObjectIdentifier(channel)]?.lastActivity = s.sequence
         }
     }
 
@@ -141,5 +152,40 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         timer = context.eventLoop.scheduleTask(in: .nanoseconds(duration.wholeNanoseconds)) {
             channel.close(promise: nil)
         }
+    }
+}
+
+/// Sees every raw read of a connection (before TLS) and tells the registry, which evicts the
+/// connection whose bytes stopped arriving first.
+final class ConnectionActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    let registry: ConnectionRegistry
+
+    init(registry: ConnectionRegistry) { self.registry = registry }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        registry.touch(context.channel)
+        context.fireChannelRead(data)
+    }
+}
+
+/// A child channel whose pipeline starts with `ConnectionActivityHandler`, then `base` (TLS, HTTP).
+struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+    let base: Base
+    let registry: ConnectionRegistry
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let registry = self.registry
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ConnectionActivityHandler(registry: registry))
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
     }
 }

@@ -149,7 +149,7 @@ public enum CELImplementation: Sendable {
 public struct CELCost: Sendable {
     enum Kind: Sendable {
         case fixed(Int64)
-        case linear(base: Int64, factor: Double)
+        case linear(base: Int64, perMille: Int64)
         case custom(@Sendable ([CELValue]) -> Int64)
     }
     let kind: Kind
@@ -158,7 +158,9 @@ public struct CELCost: Sendable {
     public static func fixed(_ cost: Int64) -> CELCost { CELCost(kind: .fixed(cost)) }
     /// `base + factor × (sum of argument sizes)`, e.g. `.linear(factor: 0.1)` for string scans.
     public static func linear(base: Int64 = 1, factor: Double) -> CELCost {
-        CELCost(kind: .linear(base: base, factor: factor))
+        let perMille = (factor * 1000).rounded(.up)
+        let clamped: Int64 = perMille.isFinite ? (perMille < 0 ? 0 : (perMille > 1e12 ? 1_000_000_000_000 : Int64(perMille))) : 0
+        return CELCost(kind: .linear(base: base, perMille: clamped))
     }
     /// A cost computed from the arguments (receiver first).
     public static func custom(_ cost: @escaping @Sendable ([CELValue]) -> Int64) -> CELCost {

@@ -74,17 +74,30 @@ public indirect enum CELType: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether a runtime value may be passed for a parameter of this type (dispatch by dynamic type;
     /// element types of lists and maps are not checked).
+    @inline(__always)
     public func accepts(_ value: CELValue) -> Bool {
-        switch (self, value) {
-        case (.dyn, _), (.typeParameter, _): true
-        case (.null, .null), (.bool, .bool), (.int, .int), (.uint, .uint), (.double, .double),
-             (.string, .string), (.bytes, .bytes), (.list, .list), (.map, .map), (.timestamp, .timestamp),
-             (.duration, .duration), (.optional, .optional), (.type, .type), (.error, .error),
-             (.unknown, .unknown):
-            true
-        case (.opaque(let n), .opaque(let o)): n == o.celType.name
-        default: false
+        // Switch on the type first and test the value's case without binding payloads (no copies).
+        switch self {
+        case .dyn, .typeParameter: return true
+        case .string: if case .string = value { return true }
+        case .int: if case .int = value { return true }
+        case .uint: if case .uint = value { return true }
+        case .double: if case .double = value { return true }
+        case .bool: if case .bool = value { return true }
+        case .bytes: if case .bytes = value { return true }
+        case .null: if case .null = value { return true }
+        case .list: if case .list = value { return true }
+        case .map: if case .map = value { return true }
+        case .timestamp: if case .timestamp = value { return true }
+        case .duration: if case .duration = value { return true }
+        case .optional: if case .optional = value { return true }
+        case .type: if case .type = value { return true }
+        case .error: if case .error = value { return true }
+        case .unknown: if case .unknown = value { return true }
+        case .opaque(let n): if case .opaque(let o) = value { return n == o.celType.name }
+        case .message: return false
         }
+        return false
     }
 
     /// Type values compare by runtime identity: `type([1]) == list`, parameters are ignored.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A CEL runtime value (langdef "Values").
 ///
 /// Errors and unknowns are values too: functions return `.error(...)` instead of throwing, and the
@@ -202,6 +204,14 @@ public struct CELMap: Sendable, Sequence {
 
         @usableFromInline func position(of key: CELMapKey) -> Int? {
             if let index { return index[key] }
+            if case .string(let s) = key {
+                // The common case (JSON objects): compare strings without going through the enum's `==`.
+                let count = s.utf8.count
+                for i in keys.indices {
+                    if case .string(let t) = keys[i], t.utf8.count == count, StringSearch.equal(s, t) { return i }
+                }
+                return nil
+            }
             for i in keys.indices where keys[i] == key { return i }
             return nil
         }
@@ -258,6 +268,25 @@ public struct CELMap: Sendable, Sequence {
     /// The value for a string key (field selection `m.f`).
     @inlinable public subscript(field: String) -> CELValue? { self[.string(field)] }
 
+    /// The value of a field, trying the position where the same selection found it last time first
+    /// (maps decoded from JSON have sorted keys, so similar objects share positions).
+    func value(for ref: FieldRef) -> CELValue? {
+        let s = storage
+        let count = s.keys.count
+        let hint = ref.hint.load(ordering: .relaxed)
+        if hint >= 0, hint < count, ref.matches(s.keys[hint]) { return s.values[hint] }
+        if let index = s.index {
+            guard let i = index[ref.key] else { return nil }
+            ref.hint.store(i, ordering: .relaxed)
+            return s.values[i]
+        }
+        for i in 0..<count where i != hint && ref.matches(s.keys[i]) {
+            ref.hint.store(i, ordering: .relaxed)
+            return s.values[i]
+        }
+        return nil
+    }
+
     /// Looks a value up by a CEL value key, with heterogeneous numeric key equality (`m[1.0]` finds `1`).
     public func lookup(_ key: CELValue) -> CELValue? {
         switch key {
@@ -274,6 +303,21 @@ public struct CELMap: Sendable, Sequence {
     mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) {
             storage = Storage(keys: storage.keys, values: storage.values, index: storage.index)
+        }
+    }
+
+    /// Appends an entry whose key is known to be new (keys of a Swift dictionary), skipping the search.
+    mutating func appendNew(_ value: CELValue, for key: CELMapKey) {
+        makeUnique()
+        storage.keys.append(key)
+        storage.values.append(value)
+        let n = storage.keys.count
+        if storage.index != nil {
+            storage.index?[key] = n - 1
+        } else if n > CELMap.indexThreshold {
+            var index: [CELMapKey: Int] = Dictionary(minimumCapacity: n * 2)
+            for (i, k) in storage.keys.enumerated() { index[k] = i }
+            storage.index = index
         }
     }
 
@@ -310,6 +354,31 @@ public struct CELMap: Sendable, Sequence {
 
     /// Iterates entries in insertion order.
     public func makeIterator() -> Iterator { Iterator(keys: storage.keys, values: storage.values) }
+}
+
+/// A field name selected at one place in a program, with a lock-free hint of the entry position.
+final class FieldRef: Sendable {
+    let name: String
+    let key: CELMapKey
+    let hint = Atomic<Int>(-1)
+    let utf8Count: Int
+    let isASCII: Bool
+
+    init(_ name: String) {
+        self.name = name
+        self.key = .string(name)
+        self.utf8Count = name.utf8.count
+        self.isASCII = name.utf8.allSatisfy { $0 < 0x80 }
+    }
+
+    /// Code-point equality with a key. For an ASCII name, equal UTF-8 length plus Swift's canonical `==`
+    /// implies byte equality (canonical decompositions never expand to several ASCII characters), and
+    /// Swift's `==` is a raw-bits or memcmp comparison for such strings.
+    @inline(__always)
+    func matches(_ key: CELMapKey) -> Bool {
+        guard case .string(let t) = key, t.utf8.count == utf8Count else { return false }
+        return isASCII ? t == name : StringSearch.equal(t, name)
+    }
 }
 
 /// A point in time with nanosecond precision, in 0001-01-01T00:00:00Z ... 9999-12-31T23:59:59.999999999Z

@@ -65,14 +65,14 @@ struct Compiler {
         case .call(let target, let function, let args):
             return try compileCall(e, target: target, function: function, args: args)
         case .list(let elements, let optional):
-            let compiled = try elements.map { (x) throws(CELError) -> Compiled in try compile(x) }
+            let compiled = try elements.map { (x) throws(CELError) -> CompiledBox in CompiledBox(try compile(x)) }
             return Compiler.listBuilder(compiled, optional: optional)
         case .map(let entries):
-            var keys: [Compiled] = []
-            var values: [Compiled] = []
+            var keys: [CompiledBox] = []
+            var values: [CompiledBox] = []
             for entry in entries {
-                keys.append(try compile(entry.key))
-                values.append(try compile(entry.value))
+                keys.append(CompiledBox(try compile(entry.key)))
+                values.append(CompiledBox(try compile(entry.value)))
             }
             return Compiler.mapBuilder(keys: keys, values: values, optional: entries.map(\.optional))
         case .message(let name, let fields):
@@ -130,9 +130,7 @@ struct Compiler {
     /// name, or (when declarations are not checked) a run-time lookup in the activation.
     mutating func compileName(_ root: String, leadingDot: Bool, fields: [String], _ e: Expr) throws(CELError) -> Compiled {
         if !leadingDot, let slot = localSlot(root) {
-            var c: Compiled = { ctx in ctx.slots[slot] }
-            for f in fields { c = Compiler.selector(c, field: f, optional: false) }
-            return c
+            return Compiler.slotPath(slot, fields)
         }
         // Longest prefix first: `a.b.c` may be a variable named "a.b.c", "a.b" with field c, or "a".
         var runtimeCandidates: [(name: String, rest: [String])] = []
@@ -141,10 +139,7 @@ struct Compiler {
             let rest = Array(fields.dropFirst(prefixLength))
             for candidate in candidates(qualified, leadingDot: leadingDot) {
                 if environment.variables[candidate] != nil {
-                    let slot = preloadSlot(candidate)
-                    var c: Compiled = { ctx in ctx.slots[slot] }
-                    for f in rest { c = Compiler.selector(c, field: f, optional: false) }
-                    return c
+                    return Compiler.slotPath(preloadSlot(candidate), rest)
                 }
                 if let constant = builtinConstants[candidate] {
                     var c: Compiled = { _ in constant }
@@ -167,7 +162,7 @@ struct Compiler {
         return { ctx in
             for (name, rest) in list {
                 guard var v = ctx.activation.values[name] else { continue }
-                for f in rest { v = Compiler.select(v, field: f, key: .string(f), optional: false) }
+                for f in rest { v = Compiler.select(v, FieldRef(f), optional: false) }
                 return v
             }
             return .error(CELError(.undeclaredReference, "no such attribute: \(display)"))
@@ -184,26 +179,45 @@ struct Compiler {
 
     // MARK: - Selection
 
+    /// A variable followed by field selections, fused into one closure (`object.spec.containers`).
+    static func slotPath(_ slot: Int, _ fields: [String]) -> Compiled {
+        switch fields.count {
+        case 0:
+            return { ctx in ctx.slots[slot] }
+        case 1:
+            let r0 = FieldRef(fields[0])
+            return { ctx in select(ctx.slots[slot], r0, optional: false) }
+        case 2:
+            let (r0, r1) = (FieldRef(fields[0]), FieldRef(fields[1]))
+            return { ctx in select(select(ctx.slots[slot], r0, optional: false), r1, optional: false) }
+        default:
+            let refs = fields.map(FieldRef.init)
+            return { ctx in
+                var v = ctx.slots[slot]
+                for r in refs { v = select(v, r, optional: false) }
+                return v
+            }
+        }
+    }
+
     static func selector(_ target: @escaping Compiled, field: String, optional: Bool) -> Compiled {
-        let key = CELMapKey.string(field)
-        return { ctx in select(target(ctx), field: field, key: key, optional: optional) }
+        let ref = FieldRef(field)
+        return { ctx in select(target(ctx), ref, optional: optional) }
     }
 
     /// Field selection on maps (langdef "Field Selection"), optional chaining on optionals.
-    @inline(__always)
-    static func select(_ value: CELValue, field: String, key: CELMapKey, optional: Bool) -> CELValue {
+    static func select(_ value: CELValue, _ ref: FieldRef, optional: Bool) -> CELValue {
         switch value {
         case .map(let m):
-            if let v = m[key] { return optional ? .optional(v) : v }
-            return optional ? .optional(nil) : .error(.noSuchKey(field))
+            if let v = m.value(for: ref) { return optional ? .optional(v) : v }
+            return optional ? .optional(nil) : .error(.noSuchKey(ref.name))
         case .optional(let inner):
             guard let inner else { return .optional(nil) }
-            let r = select(inner, field: field, key: key, optional: true)
-            return r
+            return select(inner, ref, optional: true)
         case .error, .unknown:
             return value
         case .opaque(let o):
-            return .error(.noSuchField("\(field) on \(o.celType.name)"))
+            return .error(.noSuchField("\(ref.name) on \(o.celType.name)"))
         default:
             return .error(CELError(.noSuchField, "type '\(value.celType.name)' does not support field selection"))
         }
@@ -224,7 +238,7 @@ struct Compiler {
 
     // MARK: - Literals
 
-    static func listBuilder(_ elements: [Compiled], optional: [Bool]) -> Compiled {
+    static func listBuilder(_ elements: [CompiledBox], optional: [Bool]) -> Compiled {
         if elements.isEmpty { return { _ in .list([]) } }
         let hasOptional = optional.contains(true)
         return { ctx in
@@ -232,7 +246,7 @@ struct Compiler {
             out.reserveCapacity(elements.count)
             var unknown: CELUnknown?
             for (i, c) in elements.enumerated() {
-                let v = c(ctx)
+                let v = c.run(ctx)
                 switch v {
                 case .error: return v
                 case .unknown(let u): unknown = unknown.map { $0.merging(u) } ?? u
@@ -253,13 +267,13 @@ struct Compiler {
         }
     }
 
-    static func mapBuilder(keys: [Compiled], values: [Compiled], optional: [Bool]) -> Compiled {
+    static func mapBuilder(keys: [CompiledBox], values: [CompiledBox], optional: [Bool]) -> Compiled {
         return { ctx in
             var m = CELMap()
             var unknown: CELUnknown?
             for i in keys.indices {
-                let k = keys[i](ctx)
-                let v = values[i](ctx)
+                let k = keys[i].run(ctx)
+                let v = values[i].run(ctx)
                 if case .error = k { return k }
                 if case .error = v { return v }
                 if case .unknown(let u) = k { unknown = unknown.map { $0.merging(u) } ?? u; continue }

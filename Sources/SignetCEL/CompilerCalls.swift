@@ -62,9 +62,10 @@ extension Compiler {
     /// Binds the overloads of `name` with the right style and arity, then builds the call closure.
     mutating func compileFunction(_ e: Expr, name: String, style: CELOverload.Style, args: [Expr],
                                   receiver: Expr?) throws(CELError) -> Compiled {
-        var compiledArgs: [Compiled] = []
-        if let receiver { compiledArgs.append(try compile(receiver)) }
-        for a in args { compiledArgs.append(try compile(a)) }
+        // Boxes, not bare closures: an array of closures would store them reabstracted (thunks on every call).
+        var compiledArgs: [CompiledBox] = []
+        if let receiver { compiledArgs.append(CompiledBox(try compile(receiver))) }
+        for a in args { compiledArgs.append(CompiledBox(try compile(a))) }
         let arity = compiledArgs.count
         let all = environment.functions[name] ?? []
         let overloads = all.filter { $0.style == style && $0.acceptsArity(arity) }
@@ -77,7 +78,7 @@ extension Compiler {
             let argList = compiledArgs
             return { ctx in
                 for a in argList {
-                    let v = a(ctx)
+                    let v = a.run(ctx)
                     if v.isErrorOrUnknown { return v }
                 }
                 return error
@@ -228,13 +229,20 @@ extension Compiler {
     }
 }
 
+/// A compiled node in a struct, so arrays of nodes keep closures at their natural abstraction
+/// (an array of bare closures makes every call go through reabstraction thunks).
+struct CompiledBox: Sendable {
+    let run: Compiled
+    init(_ run: @escaping Compiled) { self.run = run }
+}
+
 /// Runtime dispatch of pre-bound overloads.
 enum Dispatch {
-    static func call(name: String, overloads: [CELOverload], args: [Compiled]) -> Compiled {
+    static func call(name: String, overloads: [CELOverload], args: [CompiledBox]) -> Compiled {
         if overloads.count == 1, let o = overloads.first, o.isStrict {
             switch (o.implementation, args.count) {
             case (.unary(let body), 1):
-                let a0 = args[0]
+                let a0 = args[0].run
                 let p0 = o.parameters[0]
                 let cost = o.cost
                 let error = CELValue.error(.noMatchingOverload(name))
@@ -246,8 +254,8 @@ enum Dispatch {
                     return body(a)
                 }
             case (.binary(let body), 2):
-                let a0 = args[0]
-                let a1 = args[1]
+                let a0 = args[0].run
+                let a1 = args[1].run
                 let p0 = o.parameters[0]
                 let p1 = o.parameters[1]
                 let cost = o.cost
@@ -268,7 +276,7 @@ enum Dispatch {
             values.reserveCapacity(args.count)
             var bad = false
             for a in args {
-                let v = a(ctx)
+                let v = a.run(ctx)
                 if v.isErrorOrUnknown { bad = true }
                 values.append(v)
             }
@@ -321,8 +329,8 @@ enum Dispatch {
     static func charge(_ cost: CELCost, _ ctx: CELEvaluationContext, _ a: CELValue, _ b: CELValue) -> CELError? {
         switch cost.kind {
         case .fixed(let n): return ctx.charge(n)
-        case .linear(let base, let factor):
-            return ctx.charge(base + scaled(celSize(a) + celSize(b), factor))
+        case .linear(let base, let perMille):
+            return ctx.charge(saturatingAdd(base, scaled(celSize(a) + celSize(b), perMille)))
         default: return charge(cost, ctx, [a, b])
         }
     }
@@ -330,17 +338,25 @@ enum Dispatch {
     static func charge(_ cost: CELCost, _ ctx: CELEvaluationContext, _ values: [CELValue]) -> CELError? {
         switch cost.kind {
         case .fixed(let n): return ctx.charge(n)
-        case .linear(let base, let factor):
+        case .linear(let base, let perMille):
             var total = 0
             for v in values { total += celSize(v) }
-            return ctx.charge(base + scaled(total, factor))
+            return ctx.charge(saturatingAdd(base, scaled(total, perMille)))
         case .custom(let f): return ctx.charge(max(0, f(values)))
         }
     }
 
-    static func scaled(_ size: Int, _ factor: Double) -> Int64 {
-        let d = (Double(size) * factor).rounded(.up)
-        guard d.isFinite, d >= 0 else { return Int64.max / 2 }
-        return d < 9.0e18 ? Int64(d) : Int64.max / 2
+    /// `ceil(size × perMille / 1000)`, saturating.
+    @inline(__always)
+    static func scaled(_ size: Int, _ perMille: Int64) -> Int64 {
+        let (product, overflow) = Int64(size).multipliedReportingOverflow(by: perMille)
+        if overflow { return Int64.max / 2 }
+        return product / 1000 + (product % 1000 == 0 ? 0 : 1)
+    }
+
+    @inline(__always)
+    static func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int64.max : sum
     }
 }

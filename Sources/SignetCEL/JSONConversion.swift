@@ -18,7 +18,12 @@ extension CELValue {
         case .object(let o):
             var m = CELMap()
             m.reserveCapacity(o.count)
-            for (k, v) in o { m.set(CELValue(json: v), for: .string(k)) }
+            // Sorted keys: deterministic iteration, and objects of the same shape share key positions.
+            if o.count <= 1 {
+                for (k, v) in o { m.appendNew(CELValue(json: v), for: .string(k)) }
+            } else {
+                for (k, v) in o.sorted(by: { $0.key < $1.key }) { m.appendNew(CELValue(json: v), for: .string(k)) }
+            }
             self = .map(m)
         }
     }

@@ -89,6 +89,7 @@ struct Parser {
                  children: args + (target.map { [$0] } ?? []))
     }
 
+    /// Counts recursion through `parseExpr` (every nested construct passes through it), bounding the stack.
     mutating func enter() throws(Failure) {
         recursion += 1
         guard recursion <= maxDepth else {
@@ -315,8 +316,6 @@ struct Parser {
             return e
         case .punct("["):
             advance()
-            try enter()
-            defer { recursion -= 1 }
             var elements: [Expr] = []
             var optional: [Bool] = []
             while !isPunct("]") {
@@ -330,8 +329,6 @@ struct Parser {
             return try make(.list(elements, optional: optional), at: t.offset, children: elements)
         case .punct("{"):
             advance()
-            try enter()
-            defer { recursion -= 1 }
             var entries: [Expr.MapEntry] = []
             while !isPunct("}") {
                 var opt = false
@@ -374,8 +371,6 @@ struct Parser {
     }
 
     mutating func parseArguments(closing: String) throws(Failure) -> [Expr] {
-        try enter()
-        defer { recursion -= 1 }
         var args: [Expr] = []
         while !isPunct(closing) {
             args.append(try parseExpr())
@@ -391,8 +386,6 @@ struct Parser {
     }
 
     mutating func parseFields() throws(Failure) -> [Expr.FieldEntry] {
-        try enter()
-        defer { recursion -= 1 }
         var fields: [Expr.FieldEntry] = []
         while !isPunct("}") {
             var opt = false

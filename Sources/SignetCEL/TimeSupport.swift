@@ -61,7 +61,10 @@ enum TimeSupport {
                   let h = Int64(parts[0]), let m = Int64(parts[1]), h < 24, m < 60 else { return nil }
             return sign * (h * 3600 + m * 60)
         }
-        guard let zone = TimeZone(identifier: timeZone) else { return nil }
+        // IANA names only ("Area/Location"): no path tricks reach the zoneinfo lookup.
+        guard timeZone.utf8.count <= 64, !timeZone.contains(".."), !timeZone.hasPrefix("/"),
+              timeZone.utf8.allSatisfy({ Lexer.isIdentPart($0) || $0 == 47 || $0 == 45 || $0 == 43 }),
+              let zone = TimeZone(identifier: timeZone) else { return nil }
         return Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(t.seconds))))
     }
 

@@ -141,30 +141,68 @@ public struct CredentialStore: Sendable {
             throw SignetOCIError(.credentials, "invalid credential helper name \"\(name)\"")
         }
         let program = "docker-credential-" + name
+        return try await runHelperProgram(URL(fileURLWithPath: "/usr/bin/env"), arguments: [program, "get"],
+                                          displayName: program, serverURL: serverURL)
+    }
+
+    /// Runs one credential helper executable (`executable arguments…`) with `serverURL` on stdin.
+    /// stdout and stderr are drained concurrently so a helper that writes much to stderr before answering
+    /// cannot fill a pipe and block; at most `outputLimit` bytes of stdout are accepted (more is an error)
+    /// and at most 64 KiB of stderr are kept (the rest is read and dropped). A helper still running after
+    /// `timeout` is terminated (SIGTERM, then SIGKILL a second later) and the call fails.
+    public static func runHelperProgram(_ executable: URL, arguments: [String], displayName: String,
+                                        serverURL: String, timeout: Duration = .seconds(30),
+                                        outputLimit: Int = 1 << 20) async throws -> Credential? {
+        let program = displayName
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Credential?, any Error>) in
             DispatchQueue.global().async {
                 let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [program, "get"]
+                process.executableURL = executable
+                process.arguments = arguments
                 let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
                 process.standardInput = stdin
                 process.standardOutput = stdout
                 process.standardError = stderr
                 // The server URL goes into the pipe before the helper starts (it fits the pipe buffer), so a
                 // helper that exits without reading stdin can never cause EPIPE/SIGPIPE here.
-                try? stdin.fileHandleForWriting.write(contentsOf: Data(serverURL.utf8))
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(serverURL.utf8.prefix(4096)))
                 try? stdin.fileHandleForWriting.close()
                 do { try process.run() } catch {
                     cont.resume(throwing: SignetOCIError(.credentials, "cannot run credential helper \(program)", underlying: error))
                     return
                 }
-                // A helper that hangs (e.g. waiting for a keychain prompt) is stopped after 30 s.
-                DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
-                let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                let err = stderr.fileHandleForReading.readDataToEndOfFile()
+                let flags = HelperRunFlags()
+                let stop: @Sendable () -> Void = {
+                    guard process.isRunning else { return }
+                    process.terminate()
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
+                        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                    }
+                }
+                // Both streams are read at once, each on its own thread: reading one to the end first lets
+                // a chatty helper block on the other (full pipe) until the timeout.
+                let out = BoundedPipeReader(stdout.fileHandleForReading, keep: outputLimit) {
+                    flags.set(\.outputTooLarge); stop()
+                }
+                let err = BoundedPipeReader(stderr.fileHandleForReading, keep: 64 << 10, onOverflow: nil)
+                // A helper that hangs (e.g. waiting for a keychain prompt) is stopped after `timeout`.
+                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+                DispatchQueue.global().asyncAfter(deadline: .now() + max(0, seconds)) {
+                    if process.isRunning { flags.set(\.timedOut); stop() }
+                }
+                let outData = out.wait()
+                let errData = err.wait()
                 process.waitUntilExit()
+                if flags.get(\.outputTooLarge) {
+                    cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) wrote more than \(outputLimit) bytes"))
+                    return
+                }
+                if flags.get(\.timedOut) {
+                    cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) did not answer within \(timeout)"))
+                    return
+                }
                 if process.terminationStatus != 0 {
-                    let text = (String(data: out + err, encoding: .utf8) ?? "").lowercased()
+                    let text = (String(data: outData + errData, encoding: .utf8) ?? "").lowercased()
                     if process.terminationStatus == 127 {
                         cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) is not installed"))
                     } else if text.contains("credentials not found") || text.contains("not found") {
@@ -175,7 +213,7 @@ public struct CredentialStore: Sendable {
                     return
                 }
                 struct Answer: Decodable { let Username: String?; let Secret: String? }
-                guard let answer = try? JSONDecoder().decode(Answer.self, from: out) else {
+                guard let answer = try? JSONDecoder().decode(Answer.self, from: outData) else {
                     cont.resume(throwing: SignetOCIError(.credentials, "credential helper \(program) returned invalid json"))
                     return
                 }
@@ -188,5 +226,43 @@ public struct CredentialStore: Sendable {
                 }
             }
         }
+    }
+}
+
+/// What happened to a helper run, set from the timer and reader threads.
+private final class HelperRunFlags: @unchecked Sendable {
+    struct Values { var timedOut = false; var outputTooLarge = false }
+    private let lock = NSLock()
+    private var values = Values()
+    func set(_ flag: WritableKeyPath<Values, Bool>) { lock.withLock { values[keyPath: flag] = true } }
+    func get(_ flag: WritableKeyPath<Values, Bool>) -> Bool { lock.withLock { values[keyPath: flag] } }
+}
+
+/// Reads a pipe to its end on a thread of its own, keeping at most `keep` bytes; `onOverflow` (once)
+/// when more arrives. The data is published by the semaphore in `wait()`.
+private final class BoundedPipeReader: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle, keep: Int, onOverflow: (@Sendable () -> Void)?) {
+        DispatchQueue.global().async { [self] in
+            var overflowed = false
+            while let chunk = try? handle.read(upToCount: 64 << 10), !chunk.isEmpty {
+                let room = max(0, keep - data.count)
+                if chunk.count > room {
+                    data.append(chunk.prefix(room))
+                    if !overflowed { overflowed = true; onOverflow?() }
+                } else {
+                    data.append(chunk)
+                }
+            }
+            done.signal()
+        }
+    }
+
+    /// The bytes kept, once the pipe is closed by the helper (and every process it started).
+    func wait() -> Data {
+        done.wait()
+        return data
     }
 }

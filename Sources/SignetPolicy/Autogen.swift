@@ -66,8 +66,8 @@ public enum Autogen {
         controllers.sort()
         var generated: [Rule] = []
         for rule in policy.rules {
-            if let g = controllerRule(rule, controllers: controllers.filter { $0 != "CronJob" }) { generated.append(g) }
-            if controllers.contains(where: { $0.contains("CronJob") || $0.contains("all") }), let c = cronJobRule(rule, controllers: controllers) { generated.append(c) }
+            if let g = controllerRule(rule, controllers: controllers.filter { $0 != "CronJob" }) { generated.append(g.rewritingVariables(cronJob: false)) }
+            if controllers.contains(where: { $0.contains("CronJob") || $0.contains("all") }), let c = cronJobRule(rule, controllers: controllers) { generated.append(c.rewritingVariables(cronJob: true)) }
         }
         if generated.isEmpty { return policy.rules }
         return policy.rules.filter { !$0.name.hasPrefix("autogen-") } + generated
@@ -122,11 +122,13 @@ public enum Autogen {
             else if !ex.legacy.resources.kinds.isEmpty { ex.legacy.resources.kinds = kinds }
             r.exclude = ex
         }
+        r.celPreconditions = r.celPreconditions?.rewritten(specPath: templateKey == "template" ? "object.spec.template.spec" : "object.spec.jobTemplate.spec.template.spec")
         func wrap(_ p: Pattern) -> Pattern { Pattern(["spec": .object([templateKey: p.source])]) }
         if var v = r.validate {
             if let p = v.pattern { v.pattern = wrap(p) }
             else if let ap = v.anyPattern { v.anyPattern = ap.map(wrap) }
-            else if r.unsupported.isEmpty { return nil }
+            else if let c = v.cel { v.cel = c.rewritten(specPath: templateKey == "template" ? "object.spec.template.spec" : "object.spec.jobTemplate.spec.template.spec") }
+            else if v.deny == nil && v.foreach == nil && r.unsupported.isEmpty { return nil }
             r.validate = v
             return r
         }

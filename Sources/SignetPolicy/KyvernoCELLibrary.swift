@@ -92,10 +92,10 @@ struct KyvernoHTTPHandle: CELOpaque {
 }
 
 /// A parsed image reference (`image(s)` / `parseImageReference(s)`).
-struct KyvernoImage: CELOpaque {
+struct KyvernoImageReference: CELOpaque {
     let reference: Reference
     var celType: CELType { .opaque("kyverno.image") }
-    func isEqual(to other: any CELOpaque) -> Bool { (other as? KyvernoImage)?.reference == reference }
+    func isEqual(to other: any CELOpaque) -> Bool { (other as? KyvernoImageReference)?.reference == reference }
     var description: String { reference.description }
 }
 
@@ -148,12 +148,12 @@ public enum KyvernoCELLibrary {
 
     static func imageValue(_ s: String) -> CELValue {
         guard let r = try? Reference(parsing: s) else { return .error(.invalidArgument, "invalid image reference: \(s)") }
-        return .opaque(KyvernoImage(reference: r))
+        return .opaque(KyvernoImageReference(reference: r))
     }
 
     static func imageMethod(_ name: String, _ body: @escaping @Sendable (Reference) -> CELValue) -> CELFunction {
         CELFunction(name, .method("kyverno_image_\(name)", .opaque("kyverno.image")) { v in
-            guard case .opaque(let o) = v, let img = o as? KyvernoImage else { return .error(.noMatchingOverload, name) }
+            guard case .opaque(let o) = v, let img = o as? KyvernoImageReference else { return .error(.noMatchingOverload, name) }
             return body(img.reference)
         })
     }
@@ -197,8 +197,8 @@ public enum KyvernoCELLibrary {
                 guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Post") }
                 return http.call(u)
             },
-            .method("kyverno_http_post_headers", .opaque("kyverno.http"), .string, .dyn, .dyn) { h, u, _, _ in
-                guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Post") }
+            .method("kyverno_http_post_headers", parameters: [.opaque("kyverno.http"), .string, .dyn, .dyn]) { args in
+                guard args.count == 4, case .opaque(let o) = args[0], let http = o as? KyvernoHTTPHandle, let u = args[1].stringValue else { return .error(.noMatchingOverload, "Post") }
                 return http.call(u)
             }),
         CELFunction("GetMetadata",
@@ -226,8 +226,8 @@ public enum KyvernoCELLibrary {
             guard args.count == 4, let a = args[0].listValue, let b = args[1].listValue, let k = args[2].stringValue, let vk = args[3].stringValue else { return .error(.noMatchingOverload, "listObjToMap") }
             var m = CELMap()
             for item in a + b {
-                guard let im = item.mapValue, let key = im[field: k]?.stringValue else { continue }
-                m.set(im[field: vk] ?? .null, for: .string(key))
+                guard let im = item.mapValue, let key = im[k]?.stringValue else { continue }
+                m.set(im[vk] ?? .null, for: .string(key))
             }
             return .map(m)
         }),

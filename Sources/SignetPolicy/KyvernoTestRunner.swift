@@ -111,7 +111,7 @@ public struct KyvernoTestRunner: Sendable {
         } catch { return failed("\(error)") }
         let name = doc["metadata"]?["name"]?.stringValue ?? doc["name"]?.stringValue ?? path
         // Kyverno decodes test files strictly and rejects the deprecated schema
-        let known: Set<String> = ["apiVersion", "kind", "metadata", "policies", "resources", "variables", "userinfo", "results", "exceptions", "values", "targetResources", "checks"]
+        let known: Set<String> = Set<String>(["apiVersion", "kind", "metadata", "policies", "resources", "variables", "userinfo", "results", "exceptions", "values", "targetResources", "checks"]).union(KyvernoTestRunner.celTestFields)
         let unknown = doc.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty { return failed("unknown field(s) in test file: \(unknown.joined(separator: ", "))", name: name) }
         if doc["apiVersion"] == nil || doc["kind"] == nil || doc["name"] != nil {
@@ -124,6 +124,7 @@ public struct KyvernoTestRunner: Sendable {
         var subresources: [(sub: (String, String, String), parent: (String, String, String), name: String)] = []
         var operation = "CREATE"
         var valuesDocs: [JSONValue] = []
+        var variableValues = VariableValues()
         if let v = doc["variables"]?.stringValue {
             do { valuesDocs += try YAMLDocuments.parse(try fileSystem.read(KyvernoTestRunner.resolve(v, in: dir))) }
             catch { return failed("failed to decode yaml (\(error))", name: name) }
@@ -143,9 +144,7 @@ public struct KyvernoTestRunner: Sendable {
                                      sr?["name"]?.stringValue ?? ""))
             }
             if let op = vd["globalValues"]?["request.operation"]?.stringValue { operation = op }
-            if let pols = vd["policies"]?.arrayValue, !pols.isEmpty {
-                diags.append(Diagnostic(strict ? .error : .warning, path: path, "per-policy variable values are not supported (JMESPath variables)"))
-            }
+            variableValues.read(valuesDocument: vd)
         }
 
         // user info
@@ -167,10 +166,12 @@ public struct KyvernoTestRunner: Sendable {
         // policies
         let loader = PolicyLoader(strict: strict)
         var policies: [ClusterPolicy] = []
+        var celInputs = CELInputs()
         for p in doc["policies"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             do {
                 let r = try loader.load(path: KyvernoTestRunner.resolve(p, in: dir))
                 policies += r.policies
+                celInputs.add(r)
                 diags += r.diagnostics
             } catch { return failed("error: failed to load policies (\(error))", name: name) }
         }
@@ -199,11 +200,18 @@ public struct KyvernoTestRunner: Sendable {
             do {
                 for d in try YAMLDocuments.parse(try fileSystem.read(KyvernoTestRunner.resolve(ep, in: dir))) {
                     if let e = PolicyException(document: d, strict: strict) { exceptions.append(e); diags += e.diagnostics }
+                    else if let o = d.objectValue, let e = ValidatingPolicyLoader.exception(from: o, strict: strict) { celInputs.exceptions.append(e); diags += e.diagnostics }
                 }
             } catch { return failed("error: failed to load exceptions (\(error))", name: name) }
         }
 
-        let engine = PolicyEngine(policies: policies, exceptions: exceptions, verifier: verifier)
+        do { try celInputs.load(test: doc, values: valuesDocs, directory: dir, fileSystem: fileSystem) }
+        catch { return failed("error: failed to load CEL test inputs (\(error))", name: name) }
+        if let ce = celInputs.engine { diags += ce.diagnostics + celInputs.policies.flatMap(\.diagnostics) }
+        variableValues.readTestContext(test: doc, directory: dir, resources: resources, fileSystem: fileSystem)
+        var engineConfiguration = PolicyEngine.Configuration()
+        engineConfiguration.variables = variableValues
+        let engine = PolicyEngine(policies: policies, exceptions: exceptions, verifier: verifier, configuration: engineConfiguration)
         // evaluate every resource
         var responses: [(key: [String], response: EngineResponse)] = []
         for res in resources {
@@ -214,9 +222,10 @@ public struct KyvernoTestRunner: Sendable {
                 a.requestKind = (s.parent.0, s.parent.1, s.parent.2)
                 a.subresource = s.name.split(separator: "/").dropFirst().first.map(String.init) ?? ""
             }
-            let r = await engine.evaluate(res, admission: a)
+            let r = await celInputs.attach(engine, for: res).evaluate(res, admission: a)
             responses.append(([res["apiVersion"]?.stringValue ?? "", info.kind, info.namespace, info.name], r))
         }
+        responses += celInputs.payloadResponses()
 
         // compare
         var rows: [Row] = []
@@ -231,6 +240,7 @@ public struct KyvernoTestRunner: Sendable {
                 for n in names {
                     let parts = n.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
                     for (i, r) in responses.enumerated() {
+                        guard KyvernoTestRunner.kindMatches(expected, r.key) else { continue }
                         if parts.count == 1, r.key[3] == n { selected.append(i) }
                         if parts.count == 2, r.key[2] == parts[0], r.key[3] == parts[1] { selected.append(i) }
                     }

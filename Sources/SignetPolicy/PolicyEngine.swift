@@ -16,6 +16,12 @@ public struct PolicyEngine: Sendable {
         /// Public keys of `keys.secret` attestors by `namespace/name` (PEM, possibly several).
         /// The executable fills it from files; libraries never read files.
         public var secretKeys: [String: String] = [:]
+        /// Values for rule variables (values files, ConfigMaps, mocks); see `VariableValues`.
+        public var variables = VariableValues()
+        /// Answers `apiCall` / `imageRegistry` context entries (nil: test mocks only).
+        public var contextProvider: (any ContextDataProvider)?
+        /// Per-request inputs of CEL policies (cluster data, namespace object, params).
+        public var cel = CELRequestContext()
         public init(secretKeys: [String: String] = [:]) { self.secretKeys = secretKeys }
     }
 
@@ -25,13 +31,17 @@ public struct PolicyEngine: Sendable {
     let plans: [PolicyPlan]
     public let verifier: (any ImageVerifier)?
     public let configuration: Configuration
+    /// ValidatingPolicies / ValidatingAdmissionPolicies evaluated beside the ClusterPolicies.
+    public let celEngine: CELPolicyEngine?
 
     /// - Parameters:
     ///   - policies: loaded policies; invalid ones are reported (`PolicyResult.invalidReason`) and not evaluated.
     ///   - exceptions: PolicyExceptions to honour.
     ///   - verifier: checks signatures for verifyImages rules; nil makes those rules report an error
     ///     ("no image verifier is configured").
-    public init(policies: [ClusterPolicy], exceptions: [PolicyException] = [], verifier: (any ImageVerifier)? = nil, configuration: Configuration = .init()) {
+    public init(policies: [ClusterPolicy], exceptions: [PolicyException] = [], verifier: (any ImageVerifier)? = nil, configuration: Configuration = .init(),
+                celEngine: CELPolicyEngine? = nil) {
+        self.celEngine = celEngine
         self.policies = policies
         self.plans = policies.map(PolicyPlan.init)
         self.exceptions = exceptions
@@ -40,7 +50,8 @@ public struct PolicyEngine: Sendable {
     }
 
     private init(policies: [ClusterPolicy], plans: [PolicyPlan], exceptions: [PolicyException],
-                 verifier: (any ImageVerifier)?, configuration: Configuration) {
+                 verifier: (any ImageVerifier)?, configuration: Configuration, celEngine: CELPolicyEngine?) {
+        self.celEngine = celEngine
         self.policies = policies
         self.plans = plans
         self.exceptions = exceptions
@@ -53,7 +64,14 @@ public struct PolicyEngine: Sendable {
     /// set, then swaps in a per-request verifier).
     public func with(verifier: (any ImageVerifier)?, configuration: Configuration? = nil) -> PolicyEngine {
         PolicyEngine(policies: policies, plans: plans, exceptions: exceptions, verifier: verifier,
-                     configuration: configuration ?? self.configuration)
+                     configuration: configuration ?? self.configuration, celEngine: celEngine)
+    }
+
+    /// The same engine with CEL policies evaluated beside the ClusterPolicies, and their per-request inputs.
+    public func with(celEngine: CELPolicyEngine?, cel: CELRequestContext) -> PolicyEngine {
+        var c = configuration
+        c.cel = cel
+        return PolicyEngine(policies: policies, plans: plans, exceptions: exceptions, verifier: verifier, configuration: c, celEngine: celEngine)
     }
 
     /// True when some rule of some policy (autogen rules included) has verifyImages.
@@ -111,6 +129,7 @@ public struct PolicyEngine: Sendable {
             out.append(evaluate(plan, resource: resource, info: info, subject: subject, admission: admission,
                                 verifications: verifications, secondPass: secondPass))
         }
+        if let celEngine { out += celEngine.evaluate(resource, admission: admission, context: configuration.cel) }
         return EngineResponse(resource: info, policies: out)
     }
 
@@ -123,6 +142,7 @@ public struct PolicyEngine: Sendable {
         for plan in plans {
             out.append(validatePolicy(plan, resource: resource, info: info, subject: subject, admission: admission))
         }
+        if let celEngine { out += celEngine.evaluate(resource, admission: admission, context: configuration.cel) }
         return EngineResponse(resource: info, policies: out)
     }
 
@@ -187,13 +207,26 @@ public struct PolicyEngine: Sendable {
             }
             guard let v = rp.rule.validate else { continue }
             if admission.operation == "DELETE" { continue }
-            var r = validate(rp, v, resource: resource, action: action)
+            if let skip = celPreconditionResult(rp.rule, resource: resource, info: info, admission: admission, action: action) {
+                results.append(skip)
+                continue
+            }
+            if let c = v.cel {
+                results.append(celRuleResult(rp.rule, c, resource: resource, info: info, admission: admission, action: action))
+                if plan.applyOne { break }
+                continue
+            }
+            var r = rp.rule.usesVariables
+                ? validateWithVariables(rp, v, policy: plan.policy, resource: resource, admission: admission, action: action)
+                : validate(rp, v, resource: resource, action: action)
             // allowExistingViolations: on UPDATE under Enforce, a failure the old object already had is skipped
             if action == .enforce, v.allowExistingViolations, admission.operation == "UPDATE", r.status == .fail, let old = admission.oldObject {
                 var oldAdmission = admission
                 oldAdmission.operation = "CREATE"
                 if Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, Matcher.subject(ResourceInfo(old), oldAdmission)),
-                   validate(rp, v, resource: old, action: action).status == .fail {
+                   (rp.rule.usesVariables
+                    ? validateWithVariables(rp, v, policy: plan.policy, resource: old, admission: oldAdmission, action: action)
+                    : validate(rp, v, resource: old, action: action)).status == .fail {
                     r = RuleResult(rule: rp.rule.name, type: .validation, status: .skip, message: "skipping the rule evaluation as pre-existing violations are allowed", failureAction: action)
                 }
             }

@@ -16,6 +16,12 @@ public struct PolicyLoader: Sendable {
         public var policies: [ClusterPolicy] = []
         public var otherDocuments: [JSONValue] = []
         public var diagnostics: [Diagnostic] = []
+        /// ValidatingPolicy / NamespacedValidatingPolicy / ValidatingAdmissionPolicy documents.
+        public var validatingPolicies: [ValidatingPolicy] = []
+        /// ValidatingAdmissionPolicyBindings.
+        public var admissionPolicyBindings: [ValidatingAdmissionPolicyBinding] = []
+        /// `policies.kyverno.io` PolicyExceptions.
+        public var celExceptions: [CELPolicyException] = []
     }
 
     /// Parses YAML text (several documents, `List`s) and loads the policies in it.
@@ -44,6 +50,9 @@ public struct PolicyLoader: Sendable {
                 result.policies += r.policies
                 result.otherDocuments += r.otherDocuments
                 result.diagnostics += r.diagnostics
+                result.validatingPolicies += r.validatingPolicies
+                result.admissionPolicyBindings += r.admissionPolicyBindings
+                result.celExceptions += r.celExceptions
             }
             return result
         }
@@ -61,6 +70,8 @@ public struct PolicyLoader: Sendable {
         let apiVersion = o["apiVersion"]?.stringValue ?? ""
         if (kind == "ClusterPolicy" || kind == "Policy") && apiVersion.hasPrefix("kyverno.io/") {
             result.policies.append(policy(from: o, sourcePath: sourcePath))
+        } else if addCELKind(o, sourcePath: sourcePath, to: &result) {
+            return
         } else {
             result.otherDocuments.append(doc)
         }
@@ -406,14 +417,11 @@ struct FieldReader {
     }
 
     mutating func rule(_ o: [String: JSONValue], path p: String, policyAction: FailureAction) -> Rule? {
-        var unsupported = checkKeys(o, path: p, known: ["name", "match", "exclude", "validate", "verifyImages"],
+        var unsupported = checkKeys(o, path: p, known: ["name", "match", "exclude", "validate", "verifyImages", "preconditions", "context", "celPreconditions"],
                                     ignored: ["reportProperties": "policy report properties are not produced",
                                               "skipBackgroundRequests": "background requests are not processed"],
-                                    unsupported: ["preconditions": "preconditions (JMESPath conditions) are not supported",
-                                                  "context": "context variables are not supported",
-                                                  "mutate": "mutate rules are not supported",
+                                    unsupported: ["mutate": "mutate rules are not supported",
                                                   "generate": "generate rules are not supported",
-                                                  "celPreconditions": "CEL preconditions are not supported",
                                                   "imageExtractors": "custom image extractors are not supported"])
         guard let name = o["name"]?.stringValue, !name.isEmpty else { error(p + ".name", "a rule name is required"); return nil }
         if name.count > 63 { error(p + ".name", "rule name \(name) is longer than 63 characters") }
@@ -423,16 +431,15 @@ struct FieldReader {
         if FieldReader.containsVariables(o["match"] ?? .null) { error(p + ".match", "rule \"\(name)\" should not have variables in match section") }
         if FieldReader.containsVariables(o["exclude"] ?? .null) { error(p + ".exclude", "rule \"\(name)\" should not have variables in exclude section") }
         var rule = Rule(name: name, match: match, exclude: exclude)
+        unsupported += variableFields(o, path: p, into: &rule)
+        if let cp = o["celPreconditions"] { rule.celPreconditions = celPreconditions(cp, path: p + ".celPreconditions") }
         var types = 0
         if let vv = o["validate"] {
             types += 1
             if case .object(let vo) = vv {
                 let vp = p + ".validate"
-                unsupported += checkKeys(vo, path: vp, known: ["message", "pattern", "anyPattern", "failureAction", "failureActionOverrides", "allowExistingViolations"],
-                                         unsupported: ["deny": "deny conditions (JMESPath) are not supported",
-                                                       "foreach": "foreach validation (JMESPath) is not supported",
-                                                       "podSecurity": "podSecurity validation is not supported",
-                                                       "cel": "CEL validation is not supported",
+                unsupported += checkKeys(vo, path: vp, known: ["message", "pattern", "anyPattern", "failureAction", "failureActionOverrides", "allowExistingViolations", "deny", "foreach", "cel"],
+                                         unsupported: ["podSecurity": "podSecurity validation is not supported",
                                                        "manifests": "manifest signature validation is not supported",
                                                        "assert": "assertion trees are not supported"])
                 var v = Validation()
@@ -459,13 +466,12 @@ struct FieldReader {
                 }
                 v.failureActionOverrides = overrides(vo["failureActionOverrides"], path: vp + ".failureActionOverrides")
                 v.allowExistingViolations = bool(vo["allowExistingViolations"], path: vp + ".allowExistingViolations", default: true)
-                for k in ["pattern", "anyPattern"] where vo[k].map(FieldReader.containsVariables) == true {
-                    warn("\(vp).\(k)", "not supported: JMESPath variables ({{ }}) and $() references are not supported")
-                    unsupported.append("\(vp).\(k): JMESPath variables ({{ }}) and $() references are not supported")
+                for k in ["pattern", "anyPattern"] where vo[k].map(FieldReader.containsReferences) == true {
+                    warn("\(vp).\(k)", "not supported: $() references are not supported")
+                    unsupported.append("\(vp).\(k): $() references are not supported")
                 }
-                if let m = vo["message"], FieldReader.containsVariables(m) {
-                    warn(vp + ".message", "not implemented: JMESPath variables ({{ }}) in messages are left unsubstituted")
-                }
+                validateVariableFields(vo, path: vp, into: &v, rule: &rule)
+                if let c = vo["cel"] { v.cel = celValidation(c, path: vp + ".cel") }
                 rule.validate = v
             } else { error(p + ".validate", "must be a map") }
         }

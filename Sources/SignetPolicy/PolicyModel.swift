@@ -152,6 +152,8 @@ public struct Validation: Sendable {
     public var failureAction: FailureAction?
     public var failureActionOverrides: [FailureActionOverride] = []
     public var allowExistingViolations: Bool = true
+    /// `validate.cel`: CEL expressions, variables, audit annotations and params (compiled at load).
+    public var cel: CELRuleValidation?
     /// `deny` (nil when the rule has none); a deny without conditions always denies.
     public var deny: ConditionBlock?
     /// `foreach` entries (validate), see ForEach.swift.
@@ -219,6 +221,8 @@ public struct Rule: Sendable {
     public var unsupported: [String] = []
     /// Set on rules made by autogen (`autogen-…`, `autogen-cronjob-…`).
     public var isAutogen = false
+    /// `celPreconditions`: all must hold, else the rule is skipped (compiled at load).
+    public var celPreconditions: CELPreconditions?
     /// `preconditions` (JMESPath conditions), nil when absent.
     public var preconditions: ConditionBlock?
     /// `context` entries, in order.

@@ -130,7 +130,7 @@ public struct ValidatingPolicy: Sendable {
     public var variables: [NamedCELExpression] = []
     public var validations: [CELValidation] = []
     public var auditAnnotations: [CELAuditAnnotation] = []
-    /// Default `[Deny]` (Kyverno: `[Audit]` when... no: Kyverno defaults to Deny as Kubernetes).
+    /// `validationActions` (default `[Deny]`, as Kubernetes).
     public var validationActions: Set<ValidationAction> = [.deny]
     public var failurePolicy: FailurePolicy = .fail
     public var webhookTimeoutSeconds: Int = 10
@@ -218,7 +218,7 @@ public enum ValidatingPolicyLoader {
         if let wc = spec["webhookConfiguration"]?.objectValue {
             r.checkKeys(wc, path: "spec.webhookConfiguration", known: ["timeoutSeconds"])
             if let t = wc["timeoutSeconds"] {
-                if let n = t.intValue, (1...30).contains(n) { p.webhookTimeoutSeconds = n }
+                if case .integer(let n) = t, (1...30).contains(n) { p.webhookTimeoutSeconds = Int(n) }
                 else { r.error("spec.webhookConfiguration.timeoutSeconds", "must be an integer between 1 and 30") }
             }
         }
@@ -342,5 +342,44 @@ public enum ValidatingPolicyLoader {
         m.objectSelector = o["objectSelector"].flatMap { r.labelSelector($0, path: path + ".objectSelector") }
         if let mp = o["matchPolicy"]?.stringValue { m.matchPolicy = mp }
         return m
+    }
+}
+
+extension PolicyLoader {
+    /// Policy kinds Signet recognises but does not evaluate: reported, never dropped silently.
+    static let unsupportedPolicyKinds: [String: Set<String>] = [
+        "policies.kyverno.io": ["ImageValidatingPolicy", "NamespacedImageValidatingPolicy", "MutatingPolicy", "NamespacedMutatingPolicy",
+                                "GeneratingPolicy", "NamespacedGeneratingPolicy", "DeletingPolicy", "NamespacedDeletingPolicy"],
+        "admissionregistration.k8s.io": ["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"],
+        "kyverno.io": ["CleanupPolicy", "ClusterCleanupPolicy", "UpdateRequest"],
+    ]
+
+    /// The CEL kinds' hook in `add`: true when the document was taken (loaded or reported).
+    func addCELKind(_ o: [String: JSONValue], sourcePath: String?, to result: inout Result) -> Bool {
+        if let p = ValidatingPolicyLoader.policy(from: o, strict: strict, sourcePath: sourcePath) {
+            result.validatingPolicies.append(p)
+            return true
+        }
+        if let b = ValidatingPolicyLoader.binding(from: o, strict: strict) {
+            result.admissionPolicyBindings.append(b)
+            result.diagnostics += b.diagnostics
+            return true
+        }
+        if let e = ValidatingPolicyLoader.exception(from: o, strict: strict) {
+            result.celExceptions.append(e)
+            result.diagnostics += e.diagnostics
+            return true
+        }
+        let apiVersion = o["apiVersion"]?.stringValue ?? ""
+        let kind = o["kind"]?.stringValue ?? ""
+        let group = apiVersion.split(separator: "/").dropLast().joined(separator: "/")
+        if Self.unsupportedPolicyKinds[group]?.contains(kind) == true || (group == "policies.kyverno.io" && kind.hasSuffix("Policy")) {
+            let name = o["metadata"]?["name"]?.stringValue ?? ""
+            result.diagnostics.append(Diagnostic(strict ? .error : .warning, path: "\(kind)/\(name)", "not supported: policy kind \(apiVersion) \(kind) is not implemented by signet"))
+        } else if (group == "policies.kyverno.io" || group == "admissionregistration.k8s.io") && kind == "ValidatingPolicy" || kind == "ValidatingAdmissionPolicy" || kind == "NamespacedValidatingPolicy" {
+            let name = o["metadata"]?["name"]?.stringValue ?? ""
+            result.diagnostics.append(Diagnostic(strict ? .error : .warning, path: "\(kind)/\(name)", "not supported: \(kind) at apiVersion \(apiVersion) is not implemented by signet"))
+        }
+        return false
     }
 }

@@ -3,9 +3,9 @@ import SignetPrimitives
 
 extension SignetPolicyError.Code {
     /// A `{{ }}` variable that resolved to nothing (Kyverno `NotFoundVariableErr`).
-    public static let variableNotFound = Code("variable-not-found")
+    public static let variableNotFound = SignetPolicyError.Code("variable-not-found")
     /// A `{{ }}` variable whose JMESPath failed to compile or evaluate.
-    public static let variableSubstitution = Code("variable-substitution")
+    public static let variableSubstitution = SignetPolicyError.Code("variable-substitution")
 }
 
 /// The variables of one rule evaluation: Kyverno's JSON context (`request.*`,

@@ -117,7 +117,7 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
         }
     }
 
-    /// Go's quoting of the input in error messages.
+    /// Go's `time.quote`: control and non-ASCII characters as `\xHH` per UTF-8 byte.
     static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -125,8 +125,10 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    out += "\\x" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16)
+                if u.value < 0x20 || u.value >= 0x80 {
+                    for b in String(u).utf8 {
+                        out += "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16)
+                    }
                 } else {
                     out.unicodeScalars.append(u)
                 }

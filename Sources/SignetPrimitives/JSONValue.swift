@@ -98,16 +98,23 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral {
+    /// A string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer.
     public init(integerLiteral value: Int64) { self = .integer(value) }
+    /// A boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// An object; a repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         var o: [String: JSONValue] = [:]
         for (k, v) in elements { o[k] = v }
         self = .object(o)
     }
+    /// `null`.
     public init(nilLiteral: ()) { self = .null }
+    /// A floating-point number.
     public init(floatLiteral value: Double) { self = .number(value) }
 }
 
@@ -132,84 +139,86 @@ extension JSONValue {
         self = try p.parseDocument()
     }
 
-    /// Compact JSON text with object keys sorted (stable output); strings escaped minimally
-    /// (quote, backslash, control characters), as the engine has always printed them.
+    /// Compact JSON text with object keys sorted (stable output), in Go's form without HTML
+    /// escaping (`jsonString(sortedKeys: true, escapeHTML: false)`).
     public var jsonString: String {
-        var out = ""
+        var out: [UInt8] = []
         writeJSON(into: &out, sortedKeys: true, escapeHTML: false)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Compact JSON text as Go's `json.Marshal` prints it: keys sorted when `sortedKeys`
-    /// (Go always sorts map keys), `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c` etc. when
-    /// `escapeHTML`, floating-point numbers in Go's format (`1e+21`, `1e-7`, `0.000001`).
-    /// Non-finite numbers, which Go refuses to encode, are written as `null`.
+    /// (Go always sorts map keys), `<`, `>`, `&` escaped as `\u003c` etc. when `escapeHTML`,
+    /// U+2028 and U+2029 always escaped, floating-point numbers in Go's format (`1e+21`, `1e-7`,
+    /// `0.000001`). Non-finite numbers, which Go refuses to encode, are written as `null`.
     public func jsonString(sortedKeys: Bool, escapeHTML: Bool = true) -> String {
-        var out = ""
+        var out: [UInt8] = []
         writeJSON(into: &out, sortedKeys: sortedKeys, escapeHTML: escapeHTML)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    func writeJSON(into out: inout String, sortedKeys: Bool, escapeHTML: Bool) {
+    func writeJSON(into out: inout [UInt8], sortedKeys: Bool, escapeHTML: Bool) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .integer(let i): out += String(i)
-        case .number(let d): out += JSONValue.goFloatString(d)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .integer(let i): out.append(contentsOf: String(i).utf8)
+        case .number(let d): out.append(contentsOf: JSONValue.goFloatString(d).utf8)
         case .string(let s): JSONValue.writeString(s, into: &out, escapeHTML: escapeHTML)
         case .array(let a):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, e) in a.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 e.writeJSON(into: &out, sortedKeys: sortedKeys, escapeHTML: escapeHTML)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let o):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             let pairs: [(key: String, value: JSONValue)] = sortedKeys
                 ? o.sorted { $0.key < $1.key }
                 : o.map { (key: $0.key, value: $0.value) }
             for (i, kv) in pairs.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(kv.key, into: &out, escapeHTML: escapeHTML)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 kv.value.writeJSON(into: &out, sortedKeys: sortedKeys, escapeHTML: escapeHTML)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static let hexDigits: [Character] = Array("0123456789abcdef")
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ s: String, into out: inout String, escapeHTML: Bool) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{2028}", "\u{2029}":
-                // Go escapes the JavaScript line separators even without HTML escaping.
-                appendUnicodeEscape(u.value, into: &out)
-            case "<", ">", "&":
-                if escapeHTML { appendUnicodeEscape(u.value, into: &out) } else { out.unicodeScalars.append(u) }
+    /// Go's `encodeState.string`, over UTF-8 bytes.
+    static func writeString(_ s: String, into out: inout [UInt8], escapeHTML: Bool) {
+        out.append(UInt8(ascii: "\""))
+        let bytes = Array(s.utf8)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
+                if escapeHTML { appendUnicodeEscape(UInt32(b), into: &out) } else { out.append(b) }
+            case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                // U+2028 and U+2029: escaped even without HTML escaping.
+                appendUnicodeEscape(bytes[i + 2] == 0xA8 ? 0x2028 : 0x2029, into: &out)
+                i += 2
             default:
-                if u.value < 0x20 {
-                    appendUnicodeEscape(u.value, into: &out)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+                if b < 0x20 { appendUnicodeEscape(UInt32(b), into: &out) } else { out.append(b) }
             }
+            i += 1
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
-    private static func appendUnicodeEscape(_ v: UInt32, into out: inout String) {
-        out += "\\u"
+    private static func appendUnicodeEscape(_ v: UInt32, into out: inout [UInt8]) {
+        out.append(contentsOf: [0x5C, UInt8(ascii: "u")])
         for shift in stride(from: 12, through: 0, by: -4) {
             out.append(hexDigits[Int((v >> UInt32(shift)) & 0xF)])
         }

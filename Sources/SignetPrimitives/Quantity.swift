@@ -369,7 +369,8 @@ public struct Quantity: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// int64 representation), nil when it does not fit `Int64`.
     public func scaledValue(_ scale: Int) -> Int64? {
         if coefficient == 0 { return 0 }
-        let shift = exponent - scale
+        let (shift, overflow) = exponent.subtractingReportingOverflow(scale)
+        guard !overflow else { return scale > 0 ? (coefficient > 0 ? 1 : -1) : nil }
         if shift >= 0 {
             guard shift <= 38 else { return nil }
             let (v, o) = coefficient.multipliedReportingOverflow(by: Quantity.pow10(shift))

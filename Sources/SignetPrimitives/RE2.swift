@@ -114,14 +114,16 @@ public struct RE2: Sendable, Hashable {
 
     /// Go's `ReplaceAllLiteralString`: every match replaced by `literal` as is.
     public func replacingAll(in subject: String, literal: String) -> String {
-        replace(subject) { out, _, _ in out.unicodeScalars.append(contentsOf: literal.unicodeScalars) }
+        let bytes = Array(literal.utf8)
+        return replace(subject) { out, _, _ in out.append(contentsOf: bytes) }
     }
 
     /// Go's `replaceAll` loop.
-    private func replace(_ subject: String, _ repl: (inout String, ScalarSubject, [Int]) -> Void) -> String {
+    private func replace(_ subject: String, _ repl: (inout [UInt8], ScalarSubject, [Int]) -> Void) -> String {
         let s = ScalarSubject(subject)
         var vm = PikeVM(prog: program, input: s.scalars, ncap: 2 * (program.numCap + 1))
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(s.bytes.count)
         let end = s.scalars.count
         var lastMatchEnd = 0
         var searchPos = 0
@@ -134,18 +136,18 @@ public struct RE2: Sendable, Hashable {
             searchPos = searchPos + 1 > a[1] ? searchPos + 1 : a[1]
         }
         s.append(lastMatchEnd, end, to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Go's `Regexp.expand`.
-    private func expand(template: [Unicode.Scalar], into out: inout String, subject s: ScalarSubject, caps: [Int]) {
+    private func expand(template: [Unicode.Scalar], into out: inout [UInt8], subject s: ScalarSubject, caps: [Int]) {
         var i = 0
         let n = template.count
         while i < n {
             let c = template[i]
-            guard c == "$" else { out.unicodeScalars.append(c); i += 1; continue }
+            guard c == "$" else { out.append(contentsOf: UTF8.encode(c).map { Array($0) } ?? []); i += 1; continue }
             i += 1
-            if i < n && template[i] == "$" { out += "$"; i += 1; continue }
+            if i < n && template[i] == "$" { out.append(0x24); i += 1; continue }
             // extract: optional brace, then a name of letters, digits, `_`.
             var j = i
             let brace = j < n && template[j] == "{"
@@ -153,9 +155,9 @@ public struct RE2: Sendable, Hashable {
             let nameStart = j
             while j < n, Self.isNameScalar(template[j]) { j += 1 }
             let nameEnd = j
-            guard nameEnd > nameStart else { out += "$"; continue }
+            guard nameEnd > nameStart else { out.append(0x24); continue }
             if brace {
-                guard j < n, template[j] == "}" else { out += "$"; continue }
+                guard j < n, template[j] == "}" else { out.append(0x24); continue }
                 j += 1
             }
             var name = ""
@@ -204,18 +206,10 @@ public struct RE2: Sendable, Hashable {
         for m in matches {
             if limit > 0 && out.count == limit - 1 { break }
             end = m[0]
-            if m[1] != 0 {
-                var piece = ""
-                s.append(beg, end, to: &piece)
-                out.append(piece)
-            }
+            if m[1] != 0 { out.append(s.text(beg, end)) }
             beg = m[1]
         }
-        if end != s.scalars.count {
-            var piece = ""
-            s.append(beg, s.scalars.count, to: &piece)
-            out.append(piece)
-        }
+        if end != s.scalars.count { out.append(s.text(beg, s.scalars.count)) }
         return out
     }
 
@@ -227,33 +221,52 @@ public struct RE2: Sendable, Hashable {
     }
 }
 
-/// A subject as scalars with the `String.Index` of every scalar position (plus the end).
+/// A subject as scalars, with the `String.Index` and UTF-8 offset of every scalar position
+/// (plus the end).
 struct ScalarSubject {
     let string: String
     let scalars: [UInt32]
     let indices: [String.Index]
+    let bytes: [UInt8]
+    let byteOffsets: [Int]
 
     init(_ s: String) {
         string = s
+        bytes = Array(s.utf8)
         var sc: [UInt32] = []
         var ix: [String.Index] = []
-        sc.reserveCapacity(s.utf8.count)
-        ix.reserveCapacity(s.utf8.count + 1)
+        var bo: [Int] = []
+        sc.reserveCapacity(bytes.count)
+        ix.reserveCapacity(bytes.count + 1)
+        bo.reserveCapacity(bytes.count + 1)
         let view = s.unicodeScalars
         var i = view.startIndex
+        var offset = 0
         while i < view.endIndex {
+            let u = view[i]
             ix.append(i)
-            sc.append(view[i].value)
+            bo.append(offset)
+            sc.append(u.value)
+            offset += UTF8.width(u)
             i = view.index(after: i)
         }
         ix.append(view.endIndex)
+        bo.append(offset)
         scalars = sc
         indices = ix
+        byteOffsets = bo
     }
 
-    func append(_ from: Int, _ to: Int, to out: inout String) {
+    /// Appends the UTF-8 bytes of scalars `from..<to`.
+    func append(_ from: Int, _ to: Int, to out: inout [UInt8]) {
         guard from < to else { return }
-        out.unicodeScalars.append(contentsOf: string.unicodeScalars[indices[from]..<indices[to]])
+        out.append(contentsOf: bytes[byteOffsets[from]..<byteOffsets[to]])
+    }
+
+    /// The text of scalars `from..<to`.
+    func text(_ from: Int, _ to: Int) -> String {
+        guard from < to else { return "" }
+        return String(decoding: bytes[byteOffsets[from]..<byteOffsets[to]], as: UTF8.self)
     }
 
     func match(_ caps: [Int]) -> RE2.Match {

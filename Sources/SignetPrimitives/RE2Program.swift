@@ -171,7 +171,9 @@ struct PikeVM {
             sparse = Array(repeating: 0, count: size)
             dense = Array(repeating: 0, count: size)
             hasThread = Array(repeating: false, count: size)
-            caps = Array(repeating: -1, count: size * ncap)
+            // Grown on demand: only threads actually created need capture slots.
+            caps = []
+            caps.reserveCapacity(min(size, 16) * ncap)
         }
 
         @inline(__always) func contains(_ pc: Int) -> Bool {
@@ -180,16 +182,11 @@ struct PikeVM {
         }
     }
 
-    enum Job {
-        case explore(Int)
-        case restore(slot: Int, value: Int)
-    }
-
     var runq: Queue
     var nextq: Queue
     var matchcap: [Int]
     var work: [Int]
-    var stack: [Job] = []
+    var stack: [Int] = []
 
     init(prog: RegexProgram, input: [UInt32], ncap: Int) {
         self.prog = prog
@@ -213,48 +210,54 @@ struct PikeVM {
     }
 
     /// Follows empty transitions from `pc0` at position `pos`, adding threads in priority order.
-    mutating func add(_ q: inout Queue, _ pc0: Int, pos: Int, cap: inout [Int], stack: inout [Job]) {
+    /// `stack` holds pending work: a value `>= 0` explores that pc; a negative value `-(slot+1)`
+    /// restores capture `slot` to the value pushed just before it.
+    mutating func add(_ q: inout Queue, _ pc0: Int, pos: Int, cap: inout [Int], stack: inout [Int]) {
         var flags: EmptyOp? = nil
-        stack.removeAll(keepingCapacity: true)
-        stack.append(.explore(pc0))
-        while let job = stack.popLast() {
-            switch job {
-            case .restore(let slot, let value):
-                cap[slot] = value
-            case .explore(let pc):
-                steps += 1
-                if pc == 0 || q.contains(pc) { continue }
-                let j = q.count
-                q.count += 1
-                q.dense[j] = Int32(pc)
-                q.sparse[pc] = Int32(j)
-                q.hasThread[j] = false
-                let inst = prog.insts[pc]
-                switch inst.op {
-                case .fail:
-                    break
-                case .split:
-                    stack.append(.explore(Int(inst.arg)))
-                    stack.append(.explore(Int(inst.out)))
-                case .empty:
-                    let f: EmptyOp
-                    if let cached = flags { f = cached } else { f = emptyFlags(at: pos); flags = f }
-                    if f.isSuperset(of: EmptyOp(rawValue: UInt8(truncatingIfNeeded: inst.arg))) {
-                        stack.append(.explore(Int(inst.out)))
+        stack.append(pc0)
+        while let top = stack.popLast() {
+            if top < 0 {
+                let value = stack.popLast() ?? -1
+                cap[-top - 1] = value
+                continue
+            }
+            let pc = top
+            steps += 1
+            if pc == 0 || q.contains(pc) { continue }
+            let j = q.count
+            q.count += 1
+            q.dense[j] = Int32(pc)
+            q.sparse[pc] = Int32(j)
+            q.hasThread[j] = false
+            let inst = prog.insts[pc]
+            switch inst.op {
+            case .fail:
+                break
+            case .split:
+                stack.append(Int(inst.arg))
+                stack.append(Int(inst.out))
+            case .empty:
+                let f: EmptyOp
+                if let cached = flags { f = cached } else { f = emptyFlags(at: pos); flags = f }
+                if f.isSuperset(of: EmptyOp(rawValue: UInt8(truncatingIfNeeded: inst.arg))) {
+                    stack.append(Int(inst.out))
+                }
+            case .save:
+                let slot = Int(inst.arg)
+                if slot < ncap {
+                    stack.append(cap[slot])
+                    stack.append(-(slot + 1))
+                    cap[slot] = pos
+                }
+                stack.append(Int(inst.out))
+            case .match, .rune1, .runeClass, .anyChar, .anyCharNotNL:
+                q.hasThread[j] = true
+                if ncap > 0 {
+                    let base = j * ncap
+                    if q.caps.count < base + ncap {
+                        q.caps.append(contentsOf: repeatElement(-1, count: base + ncap - q.caps.count))
                     }
-                case .save:
-                    let slot = Int(inst.arg)
-                    if slot < ncap {
-                        stack.append(.restore(slot: slot, value: cap[slot]))
-                        cap[slot] = pos
-                    }
-                    stack.append(.explore(Int(inst.out)))
-                case .match, .rune1, .runeClass, .anyChar, .anyCharNotNL:
-                    q.hasThread[j] = true
-                    if ncap > 0 {
-                        let base = j * ncap
-                        for k in 0..<ncap { q.caps[base + k] = cap[k] }
-                    }
+                    for k in 0..<ncap { q.caps[base + k] = cap[k] }
                 }
             }
         }
@@ -265,7 +268,7 @@ struct PikeVM {
     mutating func search(from: Int) -> [Int]? {
         // Reuse the buffers kept in `self` across searches (FindAll calls search repeatedly).
         var runq = Queue(size: 0, ncap: 0), nextq = Queue(size: 0, ncap: 0)
-        var matchcap: [Int] = [], work: [Int] = [], stack: [Job] = []
+        var matchcap: [Int] = [], work: [Int] = [], stack: [Int] = []
         swap(&runq, &self.runq); swap(&nextq, &self.nextq)
         swap(&matchcap, &self.matchcap); swap(&work, &self.work); swap(&stack, &self.stack)
         defer {

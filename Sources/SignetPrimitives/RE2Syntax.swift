@@ -330,6 +330,8 @@ enum RegexLimits {
     static let maxNesting = 200
     /// Instructions in a compiled program.
     static let maxProgramSize = 10_000
+    /// Unicode scalars in a pattern.
+    static let maxPatternLength = 100_000
     /// Capture slots times instructions, which bounds the Pike VM's queue memory (16 MB each).
     static let maxCaptureMemory = 2_000_000
 }
@@ -369,6 +371,11 @@ struct RegexParser {
     func peek(_ k: Int = 0) -> UInt32? { i + k < src.count ? src[i + k].value : nil }
 
     mutating func parse() throws -> RegexNode {
+        // Every literal or class becomes at least one instruction, so longer patterns cannot
+        // compile; refuse them before building a large tree.
+        guard src.count <= RegexLimits.maxPatternLength else {
+            throw PrimitivesError(.invalidRegex, "error parsing regexp: expression too large")
+        }
         var flags = RegexFlags()
         let node = try parseAlternation(flags: &flags, depth: 0)
         if i < src.count { throw error("unexpected )", whole) }
@@ -384,14 +391,22 @@ struct RegexParser {
         return branches.count == 1 ? branches[0] : .alternate(branches)
     }
 
-    mutating func appendLiteral(_ c: UInt32, flags: RegexFlags, to items: inout [RegexNode]) {
+    /// Registers a class; more classes than program instructions could never compile.
+    mutating func addClass(_ c: CharClass) throws -> Int {
+        guard classes.count < RegexLimits.maxProgramSize else {
+            throw PrimitivesError(.invalidRegex, "error parsing regexp: expression too large")
+        }
+        classes.append(c)
+        return classes.count - 1
+    }
+
+    mutating func appendLiteral(_ c: UInt32, flags: RegexFlags, to items: inout [RegexNode]) throws {
         if flags.foldCase {
             let orbit = CaseFolding.orbit(of: c)
             if orbit.count > 1 {
                 var ranges: [UInt32] = []
                 for o in orbit { ranges.append(o); ranges.append(o) }
-                classes.append(CharClass(plain: ranges, items: [], negated: false))
-                items.append(.charClass(classes.count - 1))
+                items.append(.charClass(try addClass(CharClass(plain: ranges, items: [], negated: false))))
                 return
             }
         }
@@ -450,13 +465,13 @@ struct RegexParser {
                     repeatStart = start
                 } else {
                     i += 1
-                    appendLiteral(0x7B, flags: flags, to: &items)
+                    try appendLiteral(0x7B, flags: flags, to: &items)
                 }
             case 0x5C: // backslash
                 try parseTopEscape(flags: flags, items: &items)
             default:
                 i += 1
-                appendLiteral(c, flags: flags, to: &items)
+                try appendLiteral(c, flags: flags, to: &items)
             }
             lastRepeatStart = repeatStart
         }
@@ -608,22 +623,20 @@ struct RegexParser {
             i += 2
             while i < src.count {
                 if src[i] == "\\", i + 1 < src.count, src[i + 1] == "E" { i += 2; return }
-                appendLiteral(src[i].value, flags: flags, to: &items)
+                try appendLiteral(src[i].value, flags: flags, to: &items)
                 i += 1
             }
         default:
             if let item = try parseUnicodeClassItem(flags: flags) {
-                classes.append(CharClass(plain: [], items: [item], negated: false))
-                items.append(.charClass(classes.count - 1))
+                items.append(.charClass(try addClass(CharClass(plain: [], items: [item], negated: false))))
                 return
             }
             if let item = parsePerlClassItem(flags: flags) {
-                classes.append(CharClass(plain: [], items: [item], negated: false))
-                items.append(.charClass(classes.count - 1))
+                items.append(.charClass(try addClass(CharClass(plain: [], items: [item], negated: false))))
                 return
             }
             let r = try parseEscape()
-            appendLiteral(r, flags: flags, to: &items)
+            try appendLiteral(r, flags: flags, to: &items)
         }
     }
 
@@ -794,8 +807,7 @@ struct RegexParser {
         if !folded.isEmpty {
             items.append(CharClass.Item(ranges: RangeSet.normalized(folded), categories: 0, fold: true, negated: false))
         }
-        classes.append(CharClass(plain: plain, items: items, negated: negated))
-        return .charClass(classes.count - 1)
+        return .charClass(try addClass(CharClass(plain: plain, items: items, negated: negated)))
     }
 
     mutating func parseClassChar(classStart: Int) throws -> UInt32 {

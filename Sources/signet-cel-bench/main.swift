@@ -22,12 +22,15 @@ let pod: JSONValue = [
 var seconds = 2.0
 var expression = defaultExpression
 var evalOnly = false
+/// With `--count N`: run exactly N evaluations and no timing (for instruction counting under callgrind).
+var count: Int?
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     switch a {
     case "--seconds": seconds = arguments.popFirst().flatMap(Double.init) ?? seconds
     case "--expression": expression = arguments.popFirst() ?? expression
     case "--eval-only": evalOnly = true
+    case "--count": count = arguments.popFirst().flatMap(Int.init)
     default:
         FileHandle.standardError.write(Data("usage: signet-cel-bench [--seconds S] [--expression EXPR]\n".utf8))
         exit(2)
@@ -60,6 +63,10 @@ do {
     let program = try env.compile(expression)
     let activation = CELActivation(json: ["object": pod])
     let result = try program.evaluate(activation)
+    if let count {
+        for _ in 0..<count { _ = try program.evaluate(activation) }
+        exit(0)
+    }
     if evalOnly {
         let evalRate = try measure(seconds, batch: 1000) { _ = try program.evaluate(activation) }
         print(String(format: "eval: %.0f/s", evalRate))

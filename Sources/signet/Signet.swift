@@ -14,6 +14,7 @@ struct Signet: AsyncParsableCommand {
             // Keys and signatures (issue 3)
             GenerateKeyPairCommand.self, ImportKeyPairCommand.self, PublicKeyCommand.self,
             SignCommand.self, VerifyCommand.self, AttachCommand.self,
+            AttestCommand.self, VerifyAttestationCommand.self,
             TriangulateCommand.self, TreeCommand.self, CleanCommand.self, PruneCommand.self,
             // Policies (issue 5)
             ApplyCommand.self, TestCommand.self,

@@ -78,6 +78,21 @@ import SignetPrimitives
         #expect(throws: CELError.self) { try CELEnvironment().compile(long) }
     }
 
+    /// Deep nesting just under the limit compiles and evaluates on a concurrency-pool thread (small stacks).
+    @Test func deepNestingOnTaskThread() async throws {
+        let depth = 240
+        let lists = String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth)
+        let calls = String(repeating: "size([", count: 100) + "1" + String(repeating: "])", count: 100)
+        let negations = String(repeating: "!", count: 200) + "true"
+        let ok = try await Task.detached {
+            let env = CELEnvironment()
+            _ = try env.compile(lists).evaluate()
+            _ = try env.compile(calls).evaluate()
+            return try env.compile(negations).evaluate() == .true
+        }.value
+        #expect(ok)
+    }
+
     @Test func customFunctions() throws {
         let double = CELFunction("twice",
                                  .function("twice_int", .int) { v in .int((v.intValue ?? 0) &* 2) },

@@ -33,6 +33,14 @@ func evaluate(_ expression: String, _ variables: [String: CELValue] = [:]) -> CE
         ("1.0 / 0.0", .double(.infinity)), ("--1", .int(1)), ("-(-(1))", .int(1)), ("!!true", .true),
         ("'ab' + 'cd'", .string("abcd")), ("b'a' + b'b'", .bytes([97, 98])), ("[1] + [2]", .list([.int(1), .int(2)])),
         ("1 + 2 == 3 && 4 > 3 || false", .true), ("true ? 1 : 2", .int(1)), ("false ? 1 : true ? 2 : 3", .int(2)),
+        // associativity and precedence corners
+        ("2 - 1 - 1", .int(0)), ("8 / 2 / 2", .int(2)), ("-2 * 3", .int(-6)), ("1 in [1] == true", .true),
+        ("!true || true", .true), ("true || false && false", .true), ("(true || false) && false", .false),
+        ("true ? false : true ? 1 : 2", .false), ("1 < 2 == true", .true),
+        ("[1, 2][0] + {'a': 3}.a * 2", .int(7)), ("'a' + 'b' in ['ab']", .true), ("!(1 > 2)", .true),
+        ("[1, 2,]", .list([.int(1), .int(2)])), ("{'a': 1,}.a", .int(1)),
+        // comments and whitespace
+        ("1 // one\n + 2", .int(3)), ("\t1\r\n+\u{0C}2", .int(3)),
         // comparisons
         ("1 == 1u", .true), ("1 == 1.0", .true), ("1u < 1.5", .true), ("-1 < 0u", .true), ("2 > 1.5", .true),
         ("'a' < 'b'", .true), ("b'a' < b'b'", .true), ("false < true", .true), ("[1, 2] == [1, 2.0]", .true),
@@ -116,7 +124,10 @@ func evaluate(_ expression: String, _ variables: [String: CELValue] = [:]) -> CE
         ("x.y", .undeclaredReference), ("[1].all(x, x)", .noMatchingOverload),
         ("1 +", .parse), ("'abc", .parse), ("1 = 2", .parse), ("[1, 0].all(x, 1 / x > 0)", .divisionByZero), ("if", .parse),
         ("9223372036854775808", .parse), ("'\\q'", .parse), ("[1, 2", .parse), ("b'\\u0041'", .parse),
-        ("Msg{a: 1}", .unsupported), ("1.foo()", .noMatchingOverload),
+        ("Msg{a: 1}", .unsupported), ("1.foo()", .noMatchingOverload), ("1.", .parse), ("-1u", .noMatchingOverload),
+        ("a.b.", .parse), ("f(,)", .parse), ("[1,,2]", .parse), ("{1}", .parse), ("1 ? 2", .parse), ("a[1", .parse),
+        ("'\\400'", .parse), ("\"\\U00110000\"", .parse), ("'a\nb'", .parse), ("null.x", .noSuchField),
+        ("var", .parse), ("x.package()", .undeclaredReference), ("1 + [1]", .noMatchingOverload),
     ]
 
     @Test(arguments: errors)

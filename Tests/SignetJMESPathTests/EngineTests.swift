@@ -137,3 +137,49 @@ import Testing
         #expect(JMESPathDocuments.indentedJSON(.array([])) == "[]")
     }
 }
+
+/// Random token soup and byte noise must compile or fail cleanly, never trap or hang.
+@Suite struct RobustnessTests {
+    static let fragments = ["a", "b", ".", "*", "[", "]", "[?", "[]", "{", "}", "(", ")", "|", "||", "&&", "&", "!", "==", "<",
+                            ">=", ",", ":", "@", "`1`", "`[1,2]`", "'x'", "\"q\"", "-1", "0", "3", ":", "length(", "sort_by(",
+                            "map(", "to_string(", "merge(", " ", "`", "'", "\"", "\\", "abs(", "&@", "not_null(", "add(",
+                            "regex_match(", "time_add(", "semver_compare(", "x509_decode(", "random(", "split(", "items("]
+
+    @Test func tokenSoupNeverTraps() throws {
+        var rng = SplitMix64(state: 42)
+        let doc: JSONValue = ["a": [1, "x", ["b": [1, 2]]], "b": ["a": .number(1.5), "b": .null]]
+        let options = JMESPathOptions.kyverno(limits: JMESPathLimits(evaluationBudget: 100_000))
+        var compiled = 0
+        for _ in 0..<20_000 {
+            let n = Int.random(in: 1...12, using: &rng)
+            let text = (0..<n).map { _ in Self.fragments[Int.random(in: 0..<Self.fragments.count, using: &rng)] }.joined()
+            guard let e = try? JMESPathExpression(compiling: text, options: options) else { continue }
+            compiled += 1
+            _ = try? e.evaluate(doc)
+        }
+        #expect(compiled > 200)
+    }
+
+    @Test func byteNoiseNeverTraps() {
+        var rng = SplitMix64(state: 7)
+        for _ in 0..<5_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            _ = try? JMESPathExpression(compiling: text).evaluate(.null)
+        }
+    }
+}
+
+@Suite struct CacheTests {
+    @Test func cachesAndEvicts() async throws {
+        let cache = JMESPathExpressionCache(options: .kyverno(), capacity: 4)
+        #expect(try cache.search("to_upper(a)", in: ["a": "x"]) == "X")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<32 {
+                group.addTask { _ = try cache.search("a || `\(i % 8)`", in: .null) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(throws: JMESPathError.self) { try cache.expression("a[") }
+    }
+}

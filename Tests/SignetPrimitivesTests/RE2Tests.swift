@@ -191,6 +191,21 @@ struct RE2Tests {
         #expect(throws: PrimitivesError.self) { try RE2(deep) }
     }
 
+    @Test func cache() throws {
+        let a = try RE2.cached("x+y")
+        let b = try RE2.cached("x+y")
+        #expect(a == b)
+        #expect(b.matches("axxy"))
+        #expect(throws: PrimitivesError.self) { try RE2.cached("(") }
+        for k in 0..<(RE2.cacheCapacity + 10) { _ = try RE2.cached("p\(k)") }
+    }
+
+    @Test func hostilePatternsAreBounded() {
+        #expect(throws: PrimitivesError.self) { try RE2(String(repeating: "a", count: 200_000)) }
+        #expect(throws: PrimitivesError.self) { try RE2("(?i:" + String(repeating: "k", count: 20_000) + "){0}k") }
+        #expect(throws: PrimitivesError.self) { try RE2(String(repeating: "[a-z]", count: 20_000)) }
+    }
+
     @Test func groupNames() throws {
         let re = try RE2("(?P<first>a)(b)(?<third>c)")
         #expect(re.numberOfCaptureGroups == 3)

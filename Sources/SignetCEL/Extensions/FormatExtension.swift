@@ -11,9 +11,12 @@ public struct CELNamedFormat: CELOpaque, Hashable {
 
     /// The CEL type `kubernetes.NamedFormat`.
     public static let type = CELType.opaque("kubernetes.NamedFormat")
+    /// The CEL runtime type of the value.
     public var celType: CELType { Self.type }
+    /// The canonical text form (used by `string(x)` and JSON output).
     public var description: String { name }
 
+    /// CEL equality with another library value.
     public func isEqual(to other: any CELOpaque) -> Bool { (other as? CELNamedFormat)?.name == name }
 
     /// The known format names.

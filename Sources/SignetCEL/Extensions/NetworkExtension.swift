@@ -11,6 +11,7 @@ public struct CELIPAddress: CELOpaque, Hashable {
 
     /// The CEL type `net.IP`.
     public static let type = CELType.opaque("net.IP")
+    /// The CEL runtime type of the value.
     public var celType: CELType { Self.type }
 
     /// Parses an address as Kubernetes' `ip()` does.
@@ -34,6 +35,7 @@ public struct CELIPAddress: CELOpaque, Hashable {
     /// Canonical text (dotted quad, or RFC 5952 IPv6).
     public var description: String { IPText.format(bytes) }
 
+    /// CEL equality with another library value.
     public func isEqual(to other: any CELOpaque) -> Bool {
         guard let o = other as? CELIPAddress else { return false }
         return o.unmapped == unmapped
@@ -74,6 +76,7 @@ public struct CELCIDR: CELOpaque, Hashable {
 
     /// The CEL type `net.CIDR`.
     public static let type = CELType.opaque("net.CIDR")
+    /// The CEL runtime type of the value.
     public var celType: CELType { Self.type }
 
     /// Parses `address/bits` as Kubernetes' `cidr()` does.
@@ -105,8 +108,10 @@ public struct CELCIDR: CELOpaque, Hashable {
         self.prefixLength = prefixLength
     }
 
+    /// The canonical text form (used by `string(x)` and JSON output).
     public var description: String { "\(address)/\(prefixLength)" }
 
+    /// CEL equality with another library value.
     public func isEqual(to other: any CELOpaque) -> Bool {
         guard let o = other as? CELCIDR else { return false }
         return o == self

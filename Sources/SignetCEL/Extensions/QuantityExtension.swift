@@ -10,7 +10,9 @@ public struct CELQuantity: CELOpaque, Hashable {
 
     /// The CEL type `kubernetes.Quantity`.
     public static let type = CELType.opaque("kubernetes.Quantity")
+    /// The CEL runtime type of the value.
     public var celType: CELType { Self.type }
+    /// The canonical text form (used by `string(x)` and JSON output).
     public var description: String { quantity.description }
 
     /// Wraps a quantity.
@@ -39,6 +41,7 @@ public struct CELQuantity: CELOpaque, Hashable {
         return o.quantity == quantity
     }
 
+    /// CEL ordering against a value of the same type; nil otherwise.
     public func compare(to other: any CELOpaque) -> Int? {
         guard let o = other as? CELQuantity else { return nil }
         return quantity < o.quantity ? -1 : (o.quantity < quantity ? 1 : 0)

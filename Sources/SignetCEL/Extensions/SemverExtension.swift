@@ -3,9 +3,11 @@
 
 /// A semantic version (`kubernetes.Semver`).
 public struct CELSemver: CELOpaque, Hashable {
-    /// Major, minor, patch.
+    /// The major version.
     public let major: UInt64
+    /// The minor version.
     public let minor: UInt64
+    /// The patch version.
     public let patch: UInt64
     /// Pre-release identifiers (`1.0.0-alpha.1` → `["alpha", "1"]`).
     public let prerelease: [String]
@@ -14,6 +16,7 @@ public struct CELSemver: CELOpaque, Hashable {
 
     /// The CEL type `kubernetes.Semver`.
     public static let type = CELType.opaque("kubernetes.Semver")
+    /// The CEL runtime type of the value.
     public var celType: CELType { Self.type }
 
     /// Parses strictly (`MAJOR.MINOR.PATCH[-PRE][+BUILD]`, no leading zeros). With `normalize` (Kubernetes'
@@ -84,6 +87,7 @@ public struct CELSemver: CELOpaque, Hashable {
         build = try identifiers(buildPart, numericCheck: false)
     }
 
+    /// The canonical text form (used by `string(x)` and JSON output).
     public var description: String {
         var s = "\(major).\(minor).\(patch)"
         if !prerelease.isEmpty { s += "-" + prerelease.joined(separator: ".") }
@@ -109,11 +113,13 @@ public struct CELSemver: CELOpaque, Hashable {
         return prerelease.count == o.prerelease.count ? 0 : (prerelease.count < o.prerelease.count ? -1 : 1)
     }
 
+    /// CEL equality with another library value.
     public func isEqual(to other: any CELOpaque) -> Bool {
         guard let o = other as? CELSemver else { return false }
         return compare(o) == 0
     }
 
+    /// CEL ordering against a value of the same type; nil otherwise.
     public func compare(to other: any CELOpaque) -> Int? {
         guard let o = other as? CELSemver else { return nil }
         return compare(o)

@@ -18,9 +18,12 @@ public struct CELURL: CELOpaque, Hashable {
 
     /// The CEL type `kubernetes.URL`.
     public static let type = CELType.opaque("kubernetes.URL")
+    /// The CEL runtime type of the value.
     public var celType: CELType { Self.type }
+    /// The canonical text form (used by `string(x)` and JSON output).
     public var description: String { text }
 
+    /// CEL equality with another library value.
     public func isEqual(to other: any CELOpaque) -> Bool {
         (other as? CELURL)?.text == text
     }

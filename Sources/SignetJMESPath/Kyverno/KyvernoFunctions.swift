@@ -11,6 +11,8 @@ public struct KyvernoFunctionConfiguration: Sendable {
     /// resolved (the function then fails, as Kyverno does when DNS fails).
     public var resolveHost: (@Sendable (String) -> [String]?)?
 
+    var isDefault: Bool { defaultRegistry == "docker.io" && enableDefaultRegistryMutation && resolveHost == nil }
+
     /// Kyverno's defaults: `docker.io`, mutation enabled, no resolver.
     public init(defaultRegistry: String = "docker.io", enableDefaultRegistryMutation: Bool = true,
                 resolveHost: (@Sendable (String) -> [String]?)? = nil) {
@@ -24,6 +26,14 @@ extension JMESPathFunctionTable {
     /// The built-ins plus Kyverno's function library (`pkg/engine/jmespath`); Kyverno's `sum`
     /// replaces the built-in one, as in Kyverno.
     public static func kyverno(_ configuration: KyvernoFunctionConfiguration = KyvernoFunctionConfiguration()) -> JMESPathFunctionTable {
+        if configuration.isDefault { return defaultKyverno }
+        return makeKyverno(configuration)
+    }
+
+    /// Built once: the table for Kyverno's default configuration.
+    private static let defaultKyverno = makeKyverno(KyvernoFunctionConfiguration())
+
+    private static func makeKyverno(_ configuration: KyvernoFunctionConfiguration) -> JMESPathFunctionTable {
         var t = JMESPathFunctionTable.builtins
         t.register(contentsOf: KyvernoFunctions.all(configuration))
         return t
@@ -184,7 +194,9 @@ enum KyvernoFunctions {
            note: "'*' matches zero or more alphanumeric characters, '?' matches a single alphanumeric character") { ctx, a in
             let pattern = try string(a, 0, "pattern_match")
             guard let src = ifaceToString(a[1].value) else { throw invalidArgumentType("pattern_match", 2, "String or Real") }
-            try ctx.charge(src.utf8.count + pattern.utf8.count)
+            // Matching is O(pattern × text) in the worst case (backtracking to the last `*`).
+            let (work, overflow) = (src.utf8.count + 1).multipliedReportingOverflow(by: pattern.utf8.count + 1)
+            try ctx.charge(overflow ? Int.max : work / 8 + src.utf8.count)
             return .bool(KyvernoWildcard.match(pattern: pattern, name: src))
         },
         fn("to_boolean", [s], returns: "bool",

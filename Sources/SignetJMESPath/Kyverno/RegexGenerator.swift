@@ -13,7 +13,6 @@ enum RegexGenerator {
     }
 
     static let maximumRepeat = 1000
-    static let maximumOutput = 65_536
     static let unboundedExtra = 10
 
     static func generate<R: RandomNumberGenerator>(_ pattern: String, using rng: inout R) throws -> String {
@@ -21,12 +20,21 @@ enum RegexGenerator {
         let node = try p.parseAlternation(depth: 0)
         guard p.i == p.s.count else { throw JMESPathError(.functionFailed, "error parsing regexp: unexpected ) in `\(pattern)`") }
         var out = String.UnicodeScalarView()
-        try emit(node, &out, &rng)
+        var steps = 0
+        try emit(node, &out, &rng, &steps)
         return String(out)
     }
 
-    static func emit<R: RandomNumberGenerator>(_ n: Node, _ out: inout String.UnicodeScalarView, _ rng: inout R) throws {
-        guard out.count <= maximumOutput else { throw JMESPathError(.functionFailed, "random: generated string too long") }
+    /// Bounds work on patterns whose repetitions produce nothing (`((){1000}){1000}`).
+    static let maximumSteps = 200_000
+
+    static func emit<R: RandomNumberGenerator>(_ n: Node, _ out: inout String.UnicodeScalarView, _ rng: inout R,
+                                               _ steps: inout Int) throws {
+        steps += 1
+        // `steps` also bounds the output: every emitted scalar costs a step.
+        guard steps <= maximumSteps else {
+            throw JMESPathError(.functionFailed, "random: generated string too long")
+        }
         switch n {
         case .empty: break
         case .literal(let u): out.append(u)
@@ -55,12 +63,12 @@ enum RegexGenerator {
                 }
             }
         case .sequence(let items):
-            for i in items { try emit(i, &out, &rng) }
+            for i in items { try emit(i, &out, &rng, &steps) }
         case .alternation(let items):
-            if let pick = items.randomElement(using: &rng) { try emit(pick, &out, &rng) }
+            if let pick = items.randomElement(using: &rng) { try emit(pick, &out, &rng, &steps) }
         case .repeated(let inner, let lo, let hi):
             let count = Int.random(in: lo...hi, using: &rng)
-            for _ in 0..<count { try emit(inner, &out, &rng) }
+            for _ in 0..<count { try emit(inner, &out, &rng, &steps) }
         }
     }
 
