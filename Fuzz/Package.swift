@@ -18,7 +18,8 @@ let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 func harness(_ name: String, _ modules: [String], logging: Bool = false) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["FuzzSupport"] + modules.map { .product(name: $0, package: signet) }
+        dependencies: ["FuzzSupport"] + (modules.contains("SignetPrimitives") ? modules : modules + ["SignetPrimitives"])
+            .map { .product(name: $0, package: signet) }
             + (logging ? [.product(name: "Logging", package: "swift-log")] : [])
             + (modules.contains("SignetPolicy") ? [.product(name: "Yams", package: "Yams")] : []),
         swiftSettings: swiftSettings
@@ -36,7 +37,7 @@ let package = Package(
     targets: [
         .target(name: "CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], swiftSettings: swiftSettings),
-        harness("FuzzJSON", ["SignetPolicy"]),
+        harness("FuzzJSON", ["SignetPrimitives"]),
         harness("FuzzAdmissionReview", ["SignetAdmission", "SignetPolicy"], logging: true),
         harness("FuzzPolicy", ["SignetPolicy"]),
         harness("FuzzPattern", ["SignetPolicy"]),
@@ -47,5 +48,9 @@ let package = Package(
         harness("FuzzPEMKey", ["SignetSigning", "SignetPolicy"]),
         harness("FuzzDuration", ["SignetAdmission", "SignetPolicy"], logging: true),
         harness("FuzzDockerConfig", ["SignetOCI"]),
+        harness("FuzzCEL", ["SignetCEL", "SignetPrimitives"]),
+        harness("FuzzJMESPath", ["SignetJMESPath", "SignetPrimitives"]),
+        harness("FuzzRE2", ["SignetPrimitives"]),
+        harness("FuzzQuantity", ["SignetPrimitives"]),
     ]
 )

@@ -208,6 +208,8 @@ public final class AdmissionController: AdmissionReviewer {
                 response.policies.append(r)
             }
         }
+        // CEL policies: pure and synchronous under their cost budget (cluster data: the namespace labels looked up above)
+        if let cel = set.celEngine { response.policies += cel.evaluate(object, admission: admission, context: engineConfiguration.cel) }
         return .evaluated(response)
     }
 

@@ -60,6 +60,10 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
         let registrySource = RegistrySignatureSource(client: client, imageRepository: request.reference, signatureRepository: signatureRepository)
         let source = MemoizingSignatureSource(base: registrySource, memo: memo,
                                               scope: "\(request.reference.repositoryName)|\(request.signatureRepository ?? "")")
+        if let predicateType = request.predicateType {
+            return try await verifyAttestation(predicateType, digest: digest, request: request, source: source,
+                                               signatureRepository: signatureRepository, verifier: verifier, memo: memo)
+        }
         let outcome = try await signatures.verify(imageDigest: digest, source: source, verifier: verifier,
                                                   annotations: request.annotations)
         if outcome.isVerified { return .verified(digest: digest.description) }
@@ -72,6 +76,31 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
             return .notVerified(reasons.isEmpty ? "no matching signatures" : "no matching signatures: \(reasons)",
                                 digest: digest.description)
         }
+    }
+}
+
+extension CosignImageVerifier {
+    /// An attestation request: a DSSE attestation (`.att` layer or bundle referrer) of
+    /// `predicateType` whose statement names the digest and verifies with the key.
+    func verifyAttestation(_ predicateType: String, digest: SignetOCI.Digest, request: ImageVerificationRequest,
+                           source: any SignatureSource, signatureRepository: SignatureRepository?,
+                           verifier: any SignatureVerifier, memo: VerificationMemo) async throws -> ImageVerificationResult {
+        let attRef = try SignatureStore.signatureReference(image: request.reference, digest: digest, kind: .attestation,
+                                                           signatureRepository: signatureRepository)
+        let client = self.client
+        let manifest: Data? = try await memo.value("att|\(attRef)") {
+            do {
+                return try await client.getManifest(attRef, accept: [.ociManifest, .dockerManifest]).bytes
+            } catch let error as SignetOCIError where error.code == .notFound {
+                return nil
+            }
+        }
+        let outcome = try await ImageAttestationVerifier(limits: signatures.limits).verify(
+            imageDigest: digest, attestationManifest: manifest, source: source, verifier: verifier, predicateType: predicateType)
+        if outcome.isVerified { return .verified(digest: digest.description) }
+        if outcome.kind == .noSignatures { return .notVerified("no matching attestations: no attestations found", digest: digest.description) }
+        let reasons = outcome.rejections.prefix(3).map(\.reason).joined(separator: "; ")
+        return .notVerified(reasons.isEmpty ? "no matching attestations" : "no matching attestations: \(reasons)", digest: digest.description)
     }
 }
 

@@ -27,24 +27,33 @@ public struct PolicySet: Sendable {
     public let engines: [PolicyEngine]
     /// What the set's policies read from the cluster (namespace labels, roles).
     public let clusterContextNeeds: ClusterContextNeeds
+    /// ValidatingPolicies / ValidatingAdmissionPolicies of the set (compiled once), evaluated after the ClusterPolicies.
+    public let celEngine: CELPolicyEngine?
     /// The Fail and Ignore subsets, made once here: the `/validate/fail` and `/validate/ignore`
     /// paths ask for them on every admission.
     private let subsets: [PolicyGroup: PolicySet]
 
-    public init(policies: [LoadedPolicy], exceptions: [PolicyException] = [], diagnostics: [Diagnostic] = []) {
+    public init(policies: [LoadedPolicy], exceptions: [PolicyException] = [], diagnostics: [Diagnostic] = [],
+                validatingPolicies: [ValidatingPolicy] = [], bindings: [ValidatingAdmissionPolicyBinding] = [], celExceptions: [CELPolicyException] = []) {
         let engines = policies.map { PolicyEngine(policies: [$0.policy], exceptions: exceptions) }
+        func celEngine(_ group: PolicyGroup?) -> CELPolicyEngine? {
+            let keep = validatingPolicies.filter { group?.contains(failurePolicy: $0.failurePolicy) ?? true }
+            return keep.isEmpty ? nil : CELPolicyEngine(policies: keep, bindings: bindings, exceptions: celExceptions)
+        }
         var subsets: [PolicyGroup: PolicySet] = [:]
         for group in [PolicyGroup.fail, .ignore] {
             let keep = policies.indices.filter { group.contains(failurePolicy: policies[$0].policy.failurePolicy) }
-            guard keep.count != policies.count else { continue }
+            let celKeep = validatingPolicies.filter { group.contains(failurePolicy: $0.failurePolicy) }
+            guard keep.count != policies.count || celKeep.count != validatingPolicies.count else { continue }
             subsets[group] = PolicySet(policies: keep.map { policies[$0] }, exceptions: exceptions, diagnostics: diagnostics,
-                                       engines: keep.map { engines[$0] }, subsets: [:])
+                                       engines: keep.map { engines[$0] }, subsets: [:], celEngine: celEngine(group))
         }
-        self.init(policies: policies, exceptions: exceptions, diagnostics: diagnostics, engines: engines, subsets: subsets)
+        self.init(policies: policies, exceptions: exceptions, diagnostics: diagnostics, engines: engines, subsets: subsets, celEngine: celEngine(nil))
     }
 
     private init(policies: [LoadedPolicy], exceptions: [PolicyException], diagnostics: [Diagnostic],
-                 engines: [PolicyEngine], subsets: [PolicyGroup: PolicySet]) {
+                 engines: [PolicyEngine], subsets: [PolicyGroup: PolicySet], celEngine: CELPolicyEngine?) {
+        self.celEngine = celEngine
         self.policies = policies
         self.exceptions = exceptions
         self.diagnostics = diagnostics
@@ -145,6 +154,9 @@ public final class PolicyStore: Sendable {
         var exceptions: [PolicyException] = []
         var diagnostics: [Diagnostic] = []
         var errors: [String] = []
+        var validatingPolicies: [ValidatingPolicy] = []
+        var bindings: [ValidatingAdmissionPolicyBinding] = []
+        var celExceptions: [CELPolicyException] = []
         for file in FileFingerprint.files(in: directory, extensions: extensions) {
             guard let data = FileManager.default.contents(atPath: file) else {
                 errors.append("\(file): cannot read")
@@ -156,11 +168,20 @@ public final class PolicyStore: Sendable {
                 let result = try loader.load(yaml: text, sourcePath: file)
                 // Yams' document sequence ends quietly at a syntax error: text that yields nothing
                 // is malformed, not empty.
-                if result.policies.isEmpty && result.otherDocuments.isEmpty && Self.hasContent(text) {
+                if result.policies.isEmpty && result.otherDocuments.isEmpty && result.validatingPolicies.isEmpty
+                    && result.admissionPolicyBindings.isEmpty && result.celExceptions.isEmpty && result.diagnostics.isEmpty && Self.hasContent(text) {
                     errors.append("\(file): not valid YAML (no document could be read)")
                     continue
                 }
                 diagnostics += result.diagnostics
+                bindings += result.admissionPolicyBindings
+                celExceptions += result.celExceptions
+                for p in result.validatingPolicies {
+                    let compileErrors = CELPolicyEngine(policies: [p]).diagnostics.filter { $0.severity == .error }
+                    let errs = p.diagnostics.filter { $0.severity == .error } + compileErrors
+                    if errs.isEmpty { validatingPolicies.append(p); diagnostics += p.diagnostics }
+                    else { errors.append("\(file): policy \(p.name) is invalid: " + errs.map(\.description).joined(separator: "; ")) }
+                }
                 // Anything else in the policy directory is a mistake (or a YAML parse that went
                 // wrong): reject it rather than silently serve fewer policies.
                 for doc in result.otherDocuments where doc != .null {
@@ -192,6 +213,7 @@ public final class PolicyStore: Sendable {
         if !errors.isEmpty {
             throw SignetAdmissionError(.policy, "rejected policy set: " + errors.joined(separator: "; "))
         }
-        return PolicySet(policies: policies, exceptions: exceptions, diagnostics: diagnostics)
+        return PolicySet(policies: policies, exceptions: exceptions, diagnostics: diagnostics,
+                         validatingPolicies: validatingPolicies, bindings: bindings, celExceptions: celExceptions)
     }
 }

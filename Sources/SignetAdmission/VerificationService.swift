@@ -180,7 +180,7 @@ public final class VerificationService: Sendable {
     /// dictionary hashes it, no digest needed).
     static func fingerprint(_ r: ImageVerificationRequest) -> String {
         let ann = r.annotations.isEmpty ? "" : r.annotations.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        return "alg=\(r.signatureAlgorithm);repo=\(r.signatureRepository ?? "");ann=\(ann);tlog=\(r.ignoreTlog);sct=\(r.ignoreSCT)"
+        return "alg=\(r.signatureAlgorithm);repo=\(r.signatureRepository ?? "");ann=\(ann);tlog=\(r.ignoreTlog);sct=\(r.ignoreSCT);att=\(r.predicateType ?? "")"
     }
 
     static func keyFingerprint(_ key: VerificationKey) -> String {

@@ -167,7 +167,7 @@ public struct WebhookConfigurationBuilder: Sendable {
     struct Target: Hashable { var group, version, resource, scope: String }
 
     /// Derives the webhooks from `policies` (invalid and `admission: false` policies are left out).
-    public func build(_ policies: [ClusterPolicy]) throws -> Result {
+    public func build(_ policies: [ClusterPolicy], validatingPolicies: [ValidatingPolicy] = []) throws -> Result {
         var mutating: [Webhook] = []
         var validating: [Webhook] = []
         for group in [PolicyGroup.ignore, .fail] {
@@ -190,6 +190,10 @@ public struct WebhookConfigurationBuilder: Sendable {
                     }
                 }
                 if used { timeout = max(timeout, policy.webhookTimeoutSeconds) }
+            }
+            for vp in validatingPolicies where vp.admission && !vp.isInvalid && vp.mode == .kubernetes && group.contains(failurePolicy: vp.failurePolicy) {
+                collect(vp, into: &validateTargets)
+                timeout = max(timeout, vp.webhookTimeoutSeconds)
             }
             timeout = min(timeout, 30)
             let suffix = group.rawValue

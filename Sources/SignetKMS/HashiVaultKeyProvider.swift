@@ -20,7 +20,7 @@ public final class HashiVaultKeyProvider: KeyProvider {
         public var keyType: String
 
         public init(mount: String = "transit", verification: TransitVerifier.Mode = .local,
-                    cacheTTL: Duration = .seconds(300), keyType: String = "ecdsa-p256") {
+                    cacheTTL: Duration = .seconds(60), keyType: String = "ecdsa-p256") {
             self.mount = mount
             self.verification = verification
             self.cacheTTL = cacheTTL
@@ -34,6 +34,11 @@ public final class HashiVaultKeyProvider: KeyProvider {
     public let options: Options
     private let makeClient: @Sendable () throws -> VaultClient
     private let client = Mutex<VaultClient?>(nil)
+    /// One verifier per transit key name, so its key cache (and `cacheTTL`, after which a rotation is
+    /// seen) serves every verification of that key instead of one `GET keys/KEY` per verification.
+    private let verifiers = Mutex<[String: TransitVerifier]>([:])
+    /// Bound on `verifiers` (key names come from policies): past it the map starts over.
+    static let maximumCachedVerifiers = 1024
 
     /// Uses `client` for every key.
     public init(client: VaultClient, options: Options = Options()) {
@@ -68,9 +73,24 @@ public final class HashiVaultKeyProvider: KeyProvider {
         try TransitSigner(client: vaultClient(), keyName: Self.keyName(reference), mount: options.mount)
     }
 
+    /// The verifier of the key `reference` names: the same `TransitVerifier` for every call with that
+    /// key (`hashivault://K` and `openbao://K` alike), so its key is read once per `options.cacheTTL`.
     public func verifier(for reference: KeyReference) async throws -> any SignatureVerifier {
-        try TransitVerifier(client: vaultClient(), keyName: Self.keyName(reference), mount: options.mount,
-                            mode: options.verification, cacheTTL: options.cacheTTL)
+        try transitVerifier(for: reference)
+    }
+
+    /// `verifier(for:)` with its concrete type.
+    public func transitVerifier(for reference: KeyReference) throws -> TransitVerifier {
+        let name = try Self.keyName(reference)
+        let client = try vaultClient()
+        return verifiers.withLock { map in
+            if let existing = map[name] { return existing }
+            if map.count >= Self.maximumCachedVerifiers { map.removeAll() }
+            let made = TransitVerifier(client: client, keyName: name, mount: options.mount,
+                                       mode: options.verification, cacheTTL: options.cacheTTL)
+            map[name] = made
+            return made
+        }
     }
 
     /// Creates the transit key (`options.keyType`, ecdsa-p256 by default) when absent and returns

@@ -33,7 +33,11 @@ public final class TransitVerifier: SignatureVerifier {
         let fetched: ContinuousClock.Instant
     }
     private let cache = Mutex<Cached?>(nil)
+    private let reads = Atomic<Int>(0)
     private let clock = ContinuousClock()
+
+    /// How many times this verifier has read the key (`GET MOUNT/keys/KEY`): observability and tests.
+    public var keyReads: Int { reads.load(ordering: .relaxed) }
 
     public init(client: VaultClient, keyName: String, mount: String = "transit", mode: Mode = .local,
                 cacheTTL: Duration = .seconds(300), refreshOnMissAfter: Duration = .seconds(10)) {
@@ -65,6 +69,7 @@ public final class TransitVerifier: SignatureVerifier {
         if !refresh, let cached = cache.withLock({ $0 }), now - cached.fetched < cacheTTL {
             return (cached.key, now - cached.fetched)
         }
+        reads.add(1, ordering: .relaxed)
         let key = try await client.transitKey(keyName, mount: mount)
         cache.withLock { $0 = Cached(key: key, fetched: clock.now) }
         return (key, .zero)

@@ -112,7 +112,7 @@ extension VaultClient {
     }
 
     /// `MOUNT/OPERATION/NAME`, refusing names that would escape the key's path.
-    static func transitPath(_ mount: String, _ operation: String, _ name: String) throws -> String {
+    package static func transitPath(_ mount: String, _ operation: String, _ name: String) throws -> String {
         let trimmedMount = mount.split(separator: "/").joined(separator: "/")
         guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", !trimmedMount.isEmpty,
               !name.contains("?"), !name.contains("#"), !name.contains("%") else {

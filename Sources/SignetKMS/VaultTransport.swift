@@ -22,7 +22,7 @@ public struct VaultResponseError: Error, Sendable, CustomStringConvertible {
 
 /// The HTTP layer shared by `VaultClient` and `TokenManager`: one `HTTPClient`, the base URL, the
 /// namespace header, and the mapping of transport and status failures to `SignetKMSError`.
-struct VaultTransport: Sendable {
+package struct VaultTransport: Sendable {
     let http: HTTPClient
     let configuration: VaultConfiguration
     /// `scheme://host:port/prefix` to which `/v1/PATH` is appended (host replaced by the TLS server
@@ -33,7 +33,7 @@ struct VaultTransport: Sendable {
     static let maxResponseSize = 1 << 20
 
     /// Builds the `HTTPClient` configuration for `configuration` (reads the TLS files it names).
-    static func makeHTTPConfiguration(_ configuration: VaultConfiguration) throws -> (HTTPClient.Configuration, String) {
+    package static func makeHTTPConfiguration(_ configuration: VaultConfiguration) throws -> (HTTPClient.Configuration, String) {
         var base = configuration.address.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         var http = HTTPClient.Configuration()

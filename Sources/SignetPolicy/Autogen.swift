@@ -122,12 +122,12 @@ public enum Autogen {
             else if !ex.legacy.resources.kinds.isEmpty { ex.legacy.resources.kinds = kinds }
             r.exclude = ex
         }
-        r.celPreconditions = r.celPreconditions?.rewritten(specPath: templateKey == "template" ? "object.spec.template.spec" : "object.spec.jobTemplate.spec.template.spec")
+        r.celPreconditions = r.celPreconditions?.rewritten(specPath: templateKey == "template" ? "object.spec.template" : "object.spec.jobTemplate.spec.template")
         func wrap(_ p: Pattern) -> Pattern { Pattern(["spec": .object([templateKey: p.source])]) }
         if var v = r.validate {
             if let p = v.pattern { v.pattern = wrap(p) }
             else if let ap = v.anyPattern { v.anyPattern = ap.map(wrap) }
-            else if let c = v.cel { v.cel = c.rewritten(specPath: templateKey == "template" ? "object.spec.template.spec" : "object.spec.jobTemplate.spec.template.spec") }
+            else if let c = v.cel { v.cel = c.rewritten(specPath: templateKey == "template" ? "object.spec.template" : "object.spec.jobTemplate.spec.template") }
             else if v.deny == nil && v.foreach == nil && r.unsupported.isEmpty { return nil }
             r.validate = v
             return r

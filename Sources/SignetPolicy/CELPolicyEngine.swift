@@ -212,11 +212,12 @@ public struct CELPolicyEngine: Sendable {
         ("CronJob", "batch", "cronjobs", "object.spec.jobTemplate.spec.template.spec"),
     ]
 
-    /// Rewrites a Pod expression for a controller: `object.spec` → the template's spec (also `oldObject`).
-    static func rewrite(_ expression: String, specPath: String) -> String {
-        var s = expression.replacingOccurrences(of: "oldObject.spec", with: "\u{0}OLD\u{0}")
-        s = s.replacingOccurrences(of: "object.spec", with: specPath)
-        return s.replacingOccurrences(of: "\u{0}OLD\u{0}", with: "old" + specPath.prefix(1).uppercased() + specPath.dropFirst())
+    /// Rewrites a Pod expression for a controller, as Kyverno's autogen: `object.` → the Pod
+    /// template (`object.spec.template.`), and the same for `oldObject.`.
+    static func rewrite(_ expression: String, specPath templatePath: String) -> String {
+        var s = expression.replacingOccurrences(of: "oldObject.", with: "\u{0}OLD\u{0}")
+        s = s.replacingOccurrences(of: "object.", with: templatePath + ".")
+        return s.replacingOccurrences(of: "\u{0}OLD\u{0}", with: "old" + templatePath.prefix(1).uppercased() + templatePath.dropFirst() + ".")
     }
 
     static func plan(_ p: ValidatingPolicy) -> (CELPolicyPlan, [Diagnostic]) {
@@ -230,7 +231,7 @@ public struct CELPolicyEngine: Sendable {
         let podRules = p.matchConstraints.resourceRules.filter { $0.apiGroups.contains("") && $0.resources.contains("pods") }
         if p.kind != .validatingAdmissionPolicy, !podRules.isEmpty, p.mode == .kubernetes {
             let ops = Array(Set(podRules.flatMap(\.operations))).sorted()
-            for (specPath, group) in [("object.spec.template.spec", false), ("object.spec.jobTemplate.spec.template.spec", true)] {
+            for (specPath, group) in [("object.spec.template", false), ("object.spec.jobTemplate.spec.template", true)] {
                 let ctrls = controllerTemplates.filter { ($0.kind == "CronJob") == group && p.autogenControllers.contains($0.kind) }
                 guard !ctrls.isEmpty else { continue }
                 var m = p.matchConstraints
@@ -273,7 +274,10 @@ public struct CELPolicyEngine: Sendable {
         let info = ResourceInfo(resource)
         var out: [PolicyResult] = []
         for plan in plans where plan.policy.mode == .kubernetes {
-            if let r = evaluate(plan, resource: resource, info: info, admission: admission, context: context) { out.append(r) }
+            // a policy that does not apply reports no rule (as a ClusterPolicy whose rules do not match)
+            out.append(evaluate(plan, resource: resource, info: info, admission: admission, context: context)
+                       ?? PolicyResult(policy: plan.policy.name, policyNamespace: plan.policy.namespace, kind: plan.policy.kind.rawValue,
+                                       failurePolicy: plan.policy.failurePolicy, rules: []))
         }
         return out
     }

@@ -113,7 +113,9 @@ extension PolicyEngine {
         case .pass: r = RuleResult(rule: rule.name, type: .validation, status: .pass, message: "", failureAction: action)
         case .skip(let m): r = RuleResult(rule: rule.name, type: .validation, status: .skip, message: m, failureAction: action)
         case .fail(let m): r = RuleResult(rule: rule.name, type: .validation, status: .fail, message: m, failureAction: action)
-        case .error(let m): r = RuleResult(rule: rule.name, type: .validation, status: .error, message: m, failureAction: action)
+        // Kubernetes' validator turns an evaluation error into a Deny decision under failurePolicy
+        // Fail, which Kyverno reports as a failure of the rule
+        case .error(let m): r = RuleResult(rule: rule.name, type: .validation, status: .fail, message: m, failureAction: action)
         }
         r.auditAnnotations = annotations
         return r

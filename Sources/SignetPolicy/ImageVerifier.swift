@@ -80,9 +80,15 @@ public struct ImageVerificationRequest: Sendable, Hashable {
     /// `rekor.ignoreTlog` and `ctlog.ignoreSCT` (always true here, see `ImageVerifier`).
     public var ignoreTlog: Bool
     public var ignoreSCT: Bool
+    /// What to verify: nil for the image's signatures; a predicate type URI for a signed in-toto
+    /// attestation of that type (`verifyImages.attestations[].type`). Part of the request's
+    /// identity, so a signature result never answers an attestation request (or its cache entry).
+    public var predicateType: String?
 
     public init(image: String, reference: Reference, key: VerificationKey, signatureAlgorithm: String = "sha256",
-                signatureRepository: String? = nil, annotations: [String: String] = [:], ignoreTlog: Bool = true, ignoreSCT: Bool = true) {
+                signatureRepository: String? = nil, annotations: [String: String] = [:], ignoreTlog: Bool = true, ignoreSCT: Bool = true,
+                predicateType: String? = nil) {
+        self.predicateType = predicateType
         self.image = image
         self.reference = reference
         self.key = key

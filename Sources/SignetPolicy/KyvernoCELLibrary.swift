@@ -231,6 +231,10 @@ public enum KyvernoCELLibrary {
             }
             return .map(m)
         }),
+        // cel-go evaluates `x.orValue(y)` / `x.or(y)` on a non-optional `x` to `x` (its optional
+        // decorators return a non-optional left side unchanged); policies rely on it
+        CELFunction("orValue", .method("kyverno_non_optional_or_value", .dyn, .dyn) { lhs, _ in lhs }),
+        CELFunction("or", .method("kyverno_non_optional_or", .dyn, .dyn) { lhs, _ in lhs }),
         CELFunction("json.unmarshal", .function("kyverno_json_unmarshal", .string) { s in
             guard let v = try? JSONValue(json: s.stringValue ?? "") else { return .error(.invalidArgument, "invalid JSON") }
             return CELValue(json: v)

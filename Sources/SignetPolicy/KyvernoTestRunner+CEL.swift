@@ -47,7 +47,16 @@ extension KyvernoTestRunner {
             for p in paths("context") {
                 for d in try docs(p) { data.resources += (d["spec"]?["resources"]?.arrayValue ?? []).map(KyvernoTestRunner.cliNormalize) }
             }
-            for p in paths("clusterResources") { data.resources += try docs(p).map(KyvernoTestRunner.cliNormalize) }
+            for p in paths("clusterResources") {
+                for d in try docs(p) {
+                    // a `cli.kyverno.io` ClusterResource document wraps its objects in `spec.resources`
+                    if d["apiVersion"]?.stringValue?.hasPrefix("cli.kyverno.io/") == true {
+                        data.resources += (d["spec"]?["resources"]?.arrayValue ?? []).map(KyvernoTestRunner.cliNormalize)
+                    } else {
+                        data.resources.append(KyvernoTestRunner.cliNormalize(d))
+                    }
+                }
+            }
             for p in paths("paramResources") { paramResources += try docs(p).map(KyvernoTestRunner.cliNormalize) }
             for e in doc["globalContextEntries"]?.arrayValue ?? [] {
                 guard let name = e["name"]?.stringValue else { continue }

@@ -31,7 +31,7 @@ extension PolicyEngine {
                 guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
                 if exceptionKeys(plan.policy, rp.rule, subject) != nil || !rp.rule.unsupported.isEmpty { continue }
                 let images = KyvernoImage.extract(from: resource, kind: info.kind)
-                for iv in rp.rule.verifyImages where !iv.attestors.isEmpty {
+                for iv in rp.rule.verifyImages where !iv.attestors.isEmpty || !iv.attestations.isEmpty {
                     for img in images where img.matchesAny(iv.imageReferences) && !img.matchesAny(iv.skipImageReferences) {
                         guard let reference = try? Reference(parsing: img.string) else { continue }
                         for set in iv.attestors {
@@ -39,6 +39,18 @@ extension PolicyEngine {
                                 guard case .keys(let material) = keyMaterial(entry, iv: iv, path: "") else { continue }
                                 for key in material {
                                     requests.append(request(iv, entry, image: img.string, reference: reference, key: key))
+                                }
+                            }
+                        }
+                        // Attestations: the same keys, asking for a signed statement of the type.
+                        for attestation in iv.attestations {
+                            for set in attestation.attestors.isEmpty ? iv.attestors : attestation.attestors {
+                                for entry in set.entries {
+                                    guard case .keys(let material) = keyMaterial(entry, iv: iv, path: "") else { continue }
+                                    for key in material {
+                                        requests.append(request(iv, entry, image: img.string, reference: reference, key: key,
+                                                                predicateType: attestation.type))
+                                    }
                                 }
                             }
                         }
@@ -51,13 +63,13 @@ extension PolicyEngine {
 
     /// The request for one image, entry and key (the same in the plan and in the evaluation).
     func request(_ iv: ImageVerification, _ entry: AttestorEntry, image: String, reference: Reference,
-                 key: VerificationKey) -> ImageVerificationRequest {
+                 key: VerificationKey, predicateType: String? = nil) -> ImageVerificationRequest {
         var annotations = iv.annotations
         for (k, v) in entry.annotations { annotations[k] = v }
         return ImageVerificationRequest(image: image, reference: reference, key: key,
                                         signatureAlgorithm: entry.keys?.signatureAlgorithm ?? "sha256",
                                         signatureRepository: entry.repository ?? iv.repository, annotations: annotations,
-                                        ignoreTlog: true, ignoreSCT: true)
+                                        ignoreTlog: true, ignoreSCT: true, predicateType: predicateType)
     }
 
     /// What an attestor entry verifies with, or why it cannot be used.
@@ -109,7 +121,7 @@ extension PolicyEngine {
                 func r(_ s: RuleStatus, _ m: String, patches: [JSONPatchOperation] = []) -> RuleResult {
                     RuleResult(rule: rule.name, type: .imageVerify, status: s, message: m, failureAction: action, patches: patches)
                 }
-                if iv.attestors.isEmpty { continue }
+                if iv.attestors.isEmpty && iv.attestations.isEmpty { continue }
                 if !img.matchesAny(iv.imageReferences) || img.matchesAny(iv.skipImageReferences) {
                     results.append(r(.skip, "skipping image reference image \(name), policy \(p.name) ruleName \(rule.name)"))
                     if img.matchesAny(iv.skipImageReferences) { verified[name] = verified[name] ?? true }
@@ -130,6 +142,25 @@ extension PolicyEngine {
                     if case .verified(let d) = o { digest = digest ?? d; continue }
                     outcome = o
                     break
+                }
+                // Then every attestation (Kyverno verifies them after the signatures).
+                if case .verified = outcome {
+                    attestations: for (ai, attestation) in iv.attestations.enumerated() {
+                        let sets = attestation.attestors.isEmpty ? iv.attestors : attestation.attestors
+                        if sets.isEmpty {
+                            outcome = .failed(".attestations[\(ai)]: no attestors to verify the attestation of type \(attestation.type)")
+                            break
+                        }
+                        for (si, set) in sets.enumerated() {
+                            let o = evaluateSet(set, index: si, iv: iv, image: asSubmitted, reference: reference,
+                                                verifications: verifications, predicateType: attestation.type)
+                            switch o {
+                            case .verified(let d): digest = digest ?? d
+                            case .failed(let m): outcome = .failed(".attestations[\(ai)]\(m.hasPrefix(".") ? "" : ": ")\(m)"); break attestations
+                            case .error(let m): outcome = .error(".attestations[\(ai)]\(m.hasPrefix(".") ? "" : ": ")\(m)"); break attestations
+                            }
+                        }
+                    }
                 }
                 switch outcome {
                 case .error(let message):
@@ -192,7 +223,7 @@ extension PolicyEngine {
     /// One attestor set: Kyverno `verifyAttestorSet` with `RequiredCount`, over the results of
     /// every entry and key (all of them were verified; none is skipped or invented).
     func evaluateSet(_ set: AttestorSet, index si: Int, iv: ImageVerification, image: String, reference: Reference,
-                     verifications: VerificationResults) -> SetOutcome {
+                     verifications: VerificationResults, predicateType: String? = nil) -> SetOutcome {
         var errors: [String] = []
         var transport: [String] = []
         var verifiedCount = 0
@@ -207,10 +238,10 @@ extension PolicyEngine {
             }
             let keyPath = path + ".keys"
             var entryOK = false
-            var lastMessage = "no matching signatures"
+            var lastMessage = predicateType == nil ? "no matching signatures" : "no matching attestations"
             var entryTransport: String?
             for key in material {
-                let req = request(iv, entry, image: image, reference: reference, key: key)
+                let req = request(iv, entry, image: image, reference: reference, key: key, predicateType: predicateType)
                 guard let res = verifications[req] else {
                     entryTransport = "\(keyPath): verification did not run"
                     continue

@@ -499,11 +499,10 @@ struct FieldReader {
     }
 
     mutating func imageVerification(_ o: [String: JSONValue], path ip: String, policyAction: FailureAction) -> (ImageVerification, [String]) {
-        var reasons = checkKeys(o, path: ip, known: ["imageReferences", "skipImageReferences", "attestors", "repository", "required", "verifyDigest", "mutateDigest", "useCache", "failureAction", "type", "annotations"],
+        var reasons = checkKeys(o, path: ip, known: ["imageReferences", "skipImageReferences", "attestors", "repository", "required", "verifyDigest", "mutateDigest", "useCache", "failureAction", "type", "annotations", "attestations"],
                                 ignored: ["imageRegistryCredentials": "registry credentials come from the verifier's configuration",
                                           "cosignOCI11": "the verifier reads both the tag scheme and OCI 1.1 referrers"],
-                                unsupported: ["attestations": "attestation (in-toto) verification is not supported",
-                                              "validate": "verifyImages validate (JMESPath deny) is not supported",
+                                unsupported: ["validate": "verifyImages validate (JMESPath deny) is not supported",
                                               "image": "the deprecated image field is not supported, use imageReferences",
                                               "key": "the deprecated key field is not supported, use attestors",
                                               "roots": "certificate roots are not supported",
@@ -521,6 +520,11 @@ struct FieldReader {
         }
         iv.repository = o["repository"]?.stringValue
         iv.annotations = stringMap(o["annotations"], path: ip + ".annotations")
+        if let at = o["attestations"] {
+            let (attestations, why) = imageAttestations(at, path: ip + ".attestations", policyAction: policyAction)
+            iv.attestations = attestations
+            reasons += why
+        }
         iv.required = bool(o["required"], path: ip + ".required", default: true)
         iv.verifyDigest = bool(o["verifyDigest"], path: ip + ".verifyDigest", default: true)
         iv.mutateDigest = bool(o["mutateDigest"], path: ip + ".mutateDigest", default: true)

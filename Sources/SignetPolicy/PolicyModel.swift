@@ -199,6 +199,8 @@ public struct ImageVerification: Sendable, Hashable {
     public var imageReferences: [String] = []
     public var skipImageReferences: [String] = []
     public var attestors: [AttestorSet] = []
+    /// `attestations`: in-toto attestations the image must carry (see `ImageAttestation`).
+    public var attestations: [ImageAttestation] = []
     public var repository: String?
     public var annotations: [String: String] = [:]
     public var required: Bool = true

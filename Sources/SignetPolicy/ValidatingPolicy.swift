@@ -46,11 +46,21 @@ public struct CELResourceRule: Sendable, Hashable {
     /// `Cluster`, `Namespaced` or `*` (default).
     public var scope: String = "*"
 
+    public init(apiGroups: [String] = [], apiVersions: [String] = [], resources: [String] = [], operations: [String] = [],
+                resourceNames: [String] = [], scope: String = "*") {
+        self.apiGroups = apiGroups
+        self.apiVersions = apiVersions
+        self.resources = resources
+        self.operations = operations
+        self.resourceNames = resourceNames
+        self.scope = scope
+    }
+
     /// Whether the rule covers a request for `resource` (plural, with optional `/subresource`).
     public func matches(group: String, version: String, resource: String, subresource: String, operation: String, name: String, namespaced: Bool) -> Bool {
         guard apiGroups.contains(where: { $0 == "*" || $0 == group }),
               apiVersions.contains(where: { $0 == "*" || $0 == version }),
-              operations.contains(where: { $0 == "*" || $0 == operation }) else { return false }
+              operations.isEmpty || operations.contains(where: { $0 == "*" || $0 == operation }) else { return false }
         let full = subresource.isEmpty ? resource : resource + "/" + subresource
         let resourceOK = resources.contains { r in
             if r == "*" { return subresource.isEmpty }

@@ -15,6 +15,8 @@ public struct VariableContext: Sendable {
     public private(set) var data: [String: JSONValue]
     /// `request.operation` is DELETE: `request.object` reads `request.oldObject` (Kyverno).
     public var isDelete: Bool
+    /// Context entries answered by values (Kyverno CLI `rules[].values`): not loaded.
+    var skipEntries: Set<String> = []
 
     /// The context Kyverno builds for an admission request on `resource`.
     public init(resource: JSONValue, admission: AdmissionInfo) {

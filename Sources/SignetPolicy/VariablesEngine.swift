@@ -53,7 +53,10 @@ extension PolicyEngine {
         if let ruleValues {
             for (k, v) in ruleValues.sorted(by: { $0.key < $1.key }) { ctx.add(k, v) }
         }
-        try loadContext(rule.context, into: &ctx, skip: Set(ruleValues?.keys.map { $0 } ?? []))
+        // values named `ENTRY.path` stand for the context entry ENTRY (Kyverno CLI)
+        let skip = Set((ruleValues ?? [:]).keys.map { String($0.split(separator: ".").first ?? Substring($0)) })
+        ctx.skipEntries = skip
+        try loadContext(rule.context, into: &ctx)
         return ctx
     }
 
@@ -66,7 +69,7 @@ extension PolicyEngine {
     /// Kyverno `LoadContext`: each entry in order, later entries seeing earlier ones.
     func loadContext(_ entries: [ContextEntry], into ctx: inout VariableContext, skip: Set<String> = []) throws {
         for e in entries {
-            if skip.contains(e.name), !e.isVariable { continue }
+            if skip.contains(e.name) || ctx.skipEntries.contains(e.name), !e.isVariable { continue }
             let value: JSONValue
             switch e.source {
             case .variable(let raw, let jp, let def):
@@ -270,6 +273,15 @@ extension VariableValues {
            let docs = try? YAMLDocuments.parse(text) {
             for d in docs {
                 objects += d["spec"]?["resources"]?.arrayValue ?? []
+            }
+        }
+        for f in test["clusterResources"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            guard let text = try? fileSystem.read(KyvernoTestRunner.resolve(f, in: directory)),
+                  let docs = try? YAMLDocuments.parse(text) else { continue }
+            for d in docs {
+                if d["kind"]?.stringValue?.hasSuffix("List") == true { objects += d["items"]?.arrayValue ?? [] }
+                else if let inner = d["spec"]?["resources"]?.arrayValue { objects += inner }
+                else { objects.append(d) }
             }
         }
         for o in objects {

@@ -63,6 +63,19 @@ public enum YAMLDocuments {
         }
     }
 
+    /// The digits after a `0x`/`0b`/`0o` prefix as an int64: digits only (`-0x-8000000000000000`
+    /// is no integer: `-(Int64.min)` trapped, seen when writing the fuzz harnesses), and
+    /// `-0x8000000000000000` is Int64.min, as go-yaml's ParseInt reads it.
+    static func radixInteger(_ digits: Substring, radix: Int, negative: Bool) -> JSONValue? {
+        guard !digits.isEmpty, digits.allSatisfy({ $0.hexDigitValue.map { $0 < radix } ?? false }),
+              let magnitude = UInt64(digits, radix: radix) else { return nil }
+        if negative {
+            if magnitude == UInt64(Int64.max) + 1 { return .integer(.min) }
+            return Int64(exactly: magnitude).map { .integer(-$0) }
+        }
+        return Int64(exactly: magnitude).map { .integer($0) }
+    }
+
     static func resolvePlain(_ s: String) -> JSONValue {
         switch s {
         case "", "~", "null", "Null", "NULL": return .null
@@ -77,9 +90,9 @@ public enum YAMLDocuments {
         var body = Substring(cleaned)
         var negative = false
         if body.hasPrefix("-") { negative = true; body = body.dropFirst() } else if body.hasPrefix("+") { body = body.dropFirst() }
-        if body.hasPrefix("0x"), let v = Int64(body.dropFirst(2), radix: 16) { return .integer(negative ? -v : v) }
-        if body.hasPrefix("0b"), let v = Int64(body.dropFirst(2), radix: 2) { return .integer(negative ? -v : v) }
-        if body.hasPrefix("0o"), let v = Int64(body.dropFirst(2), radix: 8) { return .integer(negative ? -v : v) }
+        for (prefix, radix) in [("0x", 16), ("0b", 2), ("0o", 8)] where body.hasPrefix(prefix) {
+            if let v = radixInteger(body.dropFirst(2), radix: radix, negative: negative) { return v }
+        }
         if body.count > 1, body.hasPrefix("0"), body.allSatisfy({ $0 >= "0" && $0 <= "7" }), let v = Int64(body.dropFirst(), radix: 8) {
             return .integer(negative ? -v : v)
         }

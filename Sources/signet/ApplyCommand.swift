@@ -28,6 +28,9 @@ struct ApplyCommand: AsyncParsableCommand {
     @Option(name: .customLong("secret"), help: "Public key file for a keys.secret attestor, as NAMESPACE/NAME=FILE (FILE may be a directory holding cosign.pub).")
     var secrets: [String] = []
 
+    @Option(name: .customLong("json-payload"), parsing: .upToNextOption, help: "JSON documents to validate with JSON-mode ValidatingPolicies (evaluation.mode: JSON).")
+    var jsonPayload: [String] = []
+
     @Flag(help: "Report Audit failures as warnings.")
     var auditWarn = false
 
@@ -38,14 +41,20 @@ struct ApplyCommand: AsyncParsableCommand {
     var benchmark: Int?
 
     func run() async throws {
-        guard !resource.isEmpty else { throw CLIError("resource file(s) or cluster required") }
+        guard !resource.isEmpty || !jsonPayload.isEmpty else { throw CLIError("resource file(s) or cluster required") }
         let loader = PolicyLoader(strict: strict)
         var loaded: [ClusterPolicy] = []
+        var celPolicies: [ValidatingPolicy] = [], celBindings: [ValidatingAdmissionPolicyBinding] = [], celExceptions: [CELPolicyException] = []
         for p in policies {
             let r = try loader.load(path: p)
             loaded += r.policies
+            celPolicies += r.validatingPolicies
+            celBindings += r.admissionPolicyBindings
+            celExceptions += r.celExceptions
             for d in r.diagnostics { print(d) }
         }
+        let celEngine = celPolicies.isEmpty ? nil : CELPolicyEngine(policies: celPolicies, bindings: celBindings, exceptions: celExceptions)
+        for d in celPolicies.flatMap({ $0.diagnostics }) + (celEngine?.diagnostics ?? []) { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
         var valid: [ClusterPolicy] = []
         var skipped: [(String, String)] = []
         for p in loaded {
@@ -53,7 +62,7 @@ struct ApplyCommand: AsyncParsableCommand {
             if p.isInvalid { skipped.append((p.name, p.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "; "))) }
             else { valid.append(p) }
         }
-        if loaded.isEmpty { throw CLIError("require policy") }
+        if loaded.isEmpty && celPolicies.isEmpty { throw CLIError("require policy") }
 
         var resources: [JSONValue] = []
         for path in resource {
@@ -92,7 +101,7 @@ struct ApplyCommand: AsyncParsableCommand {
             secretKeys[id] = String(decoding: data, as: UTF8.self)
         }
         let engine = PolicyEngine(policies: valid, exceptions: exc, verifier: try verification.makeVerifier(),
-                                  configuration: .init(secretKeys: secretKeys))
+                                  configuration: .init(secretKeys: secretKeys), celEngine: celEngine)
 
         for (name, reason) in skipped {
             print("\nPolicies Skipped (as required variables are not provided by the user):")
@@ -118,11 +127,21 @@ struct ApplyCommand: AsyncParsableCommand {
             return
         }
         var pass = 0, fail = 0, warn = 0, error = 0, skip = 0
+        var responses: [(ResourceInfo, EngineResponse)] = []
         for res in resources {
             let info = ResourceInfo(res)
             var a = admission
             a.namespaceLabels = nsLabels[info.namespace] ?? [:]
             let response = await engine.evaluate(res, admission: a)
+            responses.append((info, response))
+        }
+        for path in jsonPayload {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+            let payload = try JSONValue(json: data)
+            responses.append((ResourceInfo(["kind": "", "metadata": ["name": .string(path)]]),
+                              EngineResponse(resource: ResourceInfo(payload), policies: celEngine?.evaluate(jsonPayload: payload) ?? [])))
+        }
+        for (info, response) in responses {
             for p in response.policies {
                 var failed: [RuleResult] = []
                 var audit = false

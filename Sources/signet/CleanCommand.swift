@@ -12,7 +12,7 @@ struct CleanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "clean", abstract: "Delete the signatures, attestations or SBOMs of an image.")
 
     @Option(name: .long, help: "signature, attestation, sbom or all.")
-    var type: String = "all"
+    var type: CleanType = .all
 
     @Flag(name: [.customShort("f"), .long], help: "Do not prompt for confirmation.")
     var force = false
@@ -25,20 +25,14 @@ struct CleanCommand: AsyncParsableCommand {
     @Argument(help: "The image.")
     var image: String
 
-    func validate() throws {
-        guard type == "all" || SignatureKind(name: type) != nil else {
-            throw ValidationError("invalid --type \"\(type)\" (signature, attestation, sbom or all)")
-        }
-    }
-
-    var kinds: [SignatureKind] { type == "all" ? SignatureKind.all : [SignatureKind(name: type)!] }
+    var kinds: [SignatureKind] { type.kinds }
 
     var prompt: String {
         switch type {
-        case "all": "this will remove all signatures, SBOMs and attestations from the image"
-        case "sbom": "this will remove all SBOMs from the image"
-        case "attestation", "att": "this will remove all attestations from the image"
-        default: "this will remove all signatures from the image"
+        case .all: "this will remove all signatures, SBOMs and attestations from the image"
+        case .sbom: "this will remove all SBOMs from the image"
+        case .attestation: "this will remove all attestations from the image"
+        case .signature: "this will remove all signatures from the image"
         }
     }
 

@@ -86,7 +86,7 @@ struct WebhookConfigCommand: AsyncParsableCommand {
         do {
             let set = try store.load()
             let builder = WebhookConfigurationBuilder(options: options)
-            yaml = builder.yaml(try builder.build(set.policies.map(\.policy)))
+            yaml = builder.yaml(try builder.build(set.policies.map(\.policy), validatingPolicies: set.celEngine?.policies ?? []))
         } catch {
             throw CLIError("\(error)")
         }

@@ -115,14 +115,16 @@ enum TestPolicies {
 
     static func set(_ yamls: [String]) throws -> PolicySet {
         var policies: [LoadedPolicy] = []
+        var validating: [ValidatingPolicy] = []
         for (i, y) in yamls.enumerated() {
             let r = try PolicyLoader().load(yaml: y)
             for p in r.policies {
                 precondition(!p.isInvalid, "test policy invalid: \(p.diagnostics)")
                 policies.append(LoadedPolicy(policy: p, version: "v\(i)"))
             }
+            validating += r.validatingPolicies
         }
-        return PolicySet(policies: policies)
+        return PolicySet(policies: policies, validatingPolicies: validating)
     }
 }
 

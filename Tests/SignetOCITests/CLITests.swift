@@ -3,7 +3,7 @@ import SignetTestSupport
 import Testing
 @testable import SignetOCI
 
-/// `signet digest`, `save`, `load` run as the built binary (`.build/debug/signet`).
+/// `signet digest`, `save`, `load` run as the built binary (`CommandRunner.signetBinary`: `$SIGNET_BIN` or `.build/debug/signet`).
 @Suite(.serialized)
 struct CLITests {
     func temporaryDirectory() -> URL {

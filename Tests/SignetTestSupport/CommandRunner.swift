@@ -12,8 +12,18 @@ public struct CommandResult: Sendable {
 
 /// Runs short-lived commands (the built `signet` binary, `skopeo`) with a deadline.
 public enum CommandRunner {
-    /// `.build/debug/signet` of this checkout.
-    public static var signetBinary: URL { RepositoryPaths.root.appendingPathComponent(".build/debug/signet") }
+    /// The `signet` binary under test: `$SIGNET_BIN` when set (scripts/test passes the one built with its
+    /// flags, from `swift build --show-bin-path`), else `.build/debug/signet` of this checkout.
+    public static var signetBinary: URL { binary(environment: ProcessInfo.processInfo.environment) }
+
+    /// The binary named by `SIGNET_BIN` in `environment` (a relative path is taken from the checkout's
+    /// root), or `.build/debug/signet` when it is unset or empty.
+    public static func binary(environment: [String: String]) -> URL {
+        if let path = environment["SIGNET_BIN"], !path.isEmpty {
+            return path.hasPrefix("/") ? URL(fileURLWithPath: path) : RepositoryPaths.root.appendingPathComponent(path)
+        }
+        return RepositoryPaths.root.appendingPathComponent(".build/debug/signet")
+    }
 
     /// Runs the built `signet` binary; throws a message naming it when it has not been built.
     public static func signet(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> CommandResult {

@@ -3,6 +3,7 @@
 // and the reply (`replyData()`), as AdmissionServer.review does for each POST.
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import Logging
 import SignetAdmission
 import SignetPolicy

@@ -3,6 +3,7 @@
 // does (`credential(for:)`; credential helpers are replaced: no process is started).
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import SignetOCI
 
 let registries = ["index.docker.io", "docker.io", "registry.example.com", "localhost:5000", "ghcr.io"]

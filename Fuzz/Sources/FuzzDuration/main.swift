@@ -3,6 +3,7 @@
 // GoDuration in Quantities.swift) on either side of a comparison.
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import Logging
 import SignetAdmission
 import SignetPolicy

@@ -2,7 +2,7 @@
 // JSON resources. Also checks that writing is stable: write(parse(write(v))) == write(v).
 import Foundation
 import FuzzSupport
-import SignetPolicy
+import SignetPrimitives
 
 @_cdecl("FuzzJSON_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt { Fuzz.main(argc, argv) }
@@ -17,10 +17,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = value.stringMap
     _ = value.integersAsNumbers()
     let text = value.jsonString
-    // Finding (JSONValue.swift, rewritten elsewhere; Fuzz/findings/json-non-finite-number): a
-    // number past Double's range (`1e400`) is read as infinity and written as `inf`, which is not
-    // JSON. Skipped unless SIGNET_FUZZ_KNOWN=1.
-    if !Fuzz.reproduceKnownTraps && hasNonFiniteNumber(value) { return 0 }
+    // Fixed finding (Fuzz/findings/json-non-finite-number): a number past Double's range (`1e400`)
+    // used to be read as infinity and written as `inf`; SignetPrimitives now rejects it.
+    Fuzz.invariant(!hasNonFiniteNumber(value), "a non-finite number was read: \(text.prefix(200))")
     guard let again = try? JSONValue(json: text) else {
         Fuzz.invariant(false, "jsonString output does not parse: \(text.prefix(200))")
         return 0

@@ -3,6 +3,7 @@
 // with each media type), and re-encoded (`jsonData()` must decode again and re-encode to the same bytes).
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import SignetOCI
 
 let mediaTypes: [MediaType] = [.ociManifest, .ociIndex, MediaType("application/vnd.docker.distribution.manifest.v2+json"),

@@ -5,6 +5,7 @@
 // fixed signature, and a private key signs and verifies.
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import SignetPolicy
 import SignetSigning
 

@@ -1,9 +1,11 @@
 // The pattern engine (`Pattern(_:).match(_:)`, Kyverno validate.MatchPattern) with its scalar
 // conditions: quantities (`<=1Gi`), durations (`<24h`), ranges (`1-4`), wildcards, `|`/`&`.
 // Input that is JSON is matched as a resource against fixed patterns and used as a pattern
-// against a fixed Pod and Deployment; any other input is a scalar on both sides.
+// against a fixed Pod and Deployment; any other input (or a bare JSON scalar) is a scalar string on
+// both sides.
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import SignetPolicy
 
 func json(_ text: String) -> JSONValue {
@@ -56,7 +58,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let fuzzed = Pattern(resource)
         _ = fuzzed.match(pod)
         _ = fuzzed.match(deployment)
-        return 0
+        // A bare number (`1e-9223372036854775808` is JSON too) is also tried as a scalar string.
+        if resource.objectValue != nil || resource.arrayValue != nil { return 0 }
     }
     let text = String(decoding: bytes, as: UTF8.self)
     for condition in conditions { _ = Pattern(["v": .string(condition)]).match(["v": .string(text)]) }

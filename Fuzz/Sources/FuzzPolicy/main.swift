@@ -3,6 +3,7 @@
 // and run on a fixed Pod and Deployment, as a policy set is on load and on each request.
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import SignetPolicy
 
 let pod: JSONValue = {

@@ -3,6 +3,7 @@
 // (`KyvernoImage(parsing:)`, glob matching) as verifyImages reads a Pod's images.
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import SignetOCI
 import SignetPolicy
 import SignetSigning

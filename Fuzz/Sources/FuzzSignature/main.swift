@@ -5,6 +5,7 @@
 // fixed key. The same bytes go to every parser: all of them read JSON.
 import Foundation
 import FuzzSupport
+import SignetPrimitives
 import SignetOCI
 import SignetSigning
 

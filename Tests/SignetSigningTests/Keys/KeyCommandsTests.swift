@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import SignetSigning
+import SignetTestSupport
 
-/// The key commands of the built `signet` binary (.build/debug/signet), run as a user would.
+/// The key commands of the built `signet` binary (`CommandRunner.signetBinary`), run as a user would.
 @Suite("signet generate-key-pair / import-key-pair / public-key")
 struct KeyCommandsTests {
     struct Result {
@@ -12,7 +13,7 @@ struct KeyCommandsTests {
     }
 
     static var binary: URL {
-        KeyTestSupport.repositoryRoot.appendingPathComponent(".build/debug/signet")
+        CommandRunner.signetBinary
     }
 
     /// Runs `signet` in `directory`; COSIGN_PASSWORD is set only when `password` is given; stdin

@@ -42,7 +42,7 @@ struct SignatureTestRegistry {
 
 /// The built `signet` binary (from `swift build`), or a failure naming it.
 func signetBinary() throws -> URL {
-    let url = RepositoryPaths.root.appendingPathComponent(".build/debug/signet")
+    let url = CommandRunner.signetBinary
     guard FileManager.default.isExecutableFile(atPath: url.path) else {
         throw TestSupportError("the signet binary is missing at \(url.path): run `swift build` first")
     }

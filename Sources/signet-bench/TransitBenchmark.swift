@@ -4,36 +4,37 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import SignetKMS
 
 /// Signatures per second through `TransitSigner` beside the raw transit sign rate (plain
 /// `POST MOUNT/sign/KEY/sha2-256` calls with a fixed body, nothing parsed), measured in the same
 /// run against the same server, for each concurrency level. Meant for a benchmark executable
 /// (`scripts/bench-kms`), never for unit tests.
-public enum TransitBenchmark {
+enum TransitBenchmark {
     /// One measurement.
-    public struct Row: Sendable, CustomStringConvertible {
+    struct Row: Sendable, CustomStringConvertible {
         /// `raw` or `signer`.
-        public let kind: String
-        public let concurrency: Int
-        public let operations: Int
-        public let seconds: Double
-        public var rate: Double { seconds > 0 ? Double(operations) / seconds : 0 }
-        public var description: String {
+        let kind: String
+        let concurrency: Int
+        let operations: Int
+        let seconds: Double
+        var rate: Double { seconds > 0 ? Double(operations) / seconds : 0 }
+        var description: String {
             String(format: "%-6@ c=%d  %6d sigs in %6.2f s  %8.1f sig/s", kind as NSString, concurrency, operations, seconds, rate)
         }
     }
 
     /// The measurements and, per concurrency, signer rate / raw rate.
-    public struct Report: Sendable, CustomStringConvertible {
-        public let rows: [Row]
-        public var ratios: [(concurrency: Int, ratio: Double)] {
+    struct Report: Sendable, CustomStringConvertible {
+        let rows: [Row]
+        var ratios: [(concurrency: Int, ratio: Double)] {
             Set(rows.map(\.concurrency)).sorted().compactMap { c in
                 guard let raw = rows.first(where: { $0.kind == "raw" && $0.concurrency == c }),
                       let signer = rows.first(where: { $0.kind == "signer" && $0.concurrency == c }), raw.rate > 0 else { return nil }
                 return (c, signer.rate / raw.rate)
             }
         }
-        public var description: String {
+        var description: String {
             (rows.map(\.description) + ratios.map { String(format: "c=%d  signer/raw = %.1f%%", $0.concurrency, $0.ratio * 100) })
                 .joined(separator: "\n")
         }
@@ -46,7 +47,7 @@ public enum TransitBenchmark {
     ///   - concurrency: signer counts to measure (e.g. `[1, 8]`).
     ///   - duration: measuring time per (kind, concurrency), split into one-second rounds that
     ///     alternate raw and signer; a warm-up precedes each concurrency level.
-    public static func run(configuration: VaultConfiguration, token: VaultToken, key: String = "cosign",
+    static func run(configuration: VaultConfiguration, token: VaultToken, key: String = "cosign",
                            mount: String = "transit", concurrency: [Int] = [1, 8],
                            duration: Duration = .seconds(5), warmUp: Duration = .seconds(1),
                            progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {

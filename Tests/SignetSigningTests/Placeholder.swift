@@ -1,4 +1,0 @@
-import Testing
-@testable import SignetSigning
-
-@Test func placeholderSignetSigning() { #expect(Bool(true)) }
