@@ -206,7 +206,9 @@ public struct PolicyEngine: Sendable {
                 continue
             }
             guard let v = rp.rule.validate else { continue }
-            if admission.operation == "DELETE" { continue }
+            // Kyverno's validate handler skips pattern checks on DELETE; deny conditions (the way
+            // to forbid a deletion), foreach and CEL still run, on the old object.
+            if admission.operation == "DELETE", v.pattern != nil || v.anyPattern != nil { continue }
             if let skip = celPreconditionResult(rp.rule, resource: resource, info: info, admission: admission, action: action) {
                 results.append(skip)
                 continue

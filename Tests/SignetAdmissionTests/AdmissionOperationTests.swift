@@ -74,17 +74,17 @@ struct AdmissionOperationTests {
                                         phase: .validate, deadline: .now + .seconds(5)).allowed)
     }
 
-    @Test func deleteSkipsPatternsButReportsRulesSignetCannotEvaluate() async throws {
+    @Test func deleteSkipsPatternsButEvaluatesDenyRules() async throws {
         // A pattern rule on DELETE: skipped, as Kyverno's validate handler does.
         let patterns = try ClusterContextAdmissionTests.controller([TestPolicies.requireTeamLabel], cluster: nil)
         #expect(await patterns.review(try Self.review(operation: "DELETE", object: nil, oldObject: Self.pod),
                                       phase: .validate, deadline: .now + .seconds(5)).allowed)
-        // A deny rule (not supported by signet) matching DELETE: an error, which failurePolicy Fail turns into a denial.
+        // A deny rule matching DELETE is evaluated (on the old object), as in Kyverno: the deletion is denied.
         let deny = try ClusterContextAdmissionTests.controller([Self.denyDeletes], cluster: nil)
         let response = await deny.review(try Self.review(operation: "DELETE", object: nil, oldObject: Self.pod),
                                          phase: .validate, deadline: .now + .seconds(5))
         #expect(response.allowed == false)
-        #expect(response.status?.message?.contains("not supported by signet") == true)
+        #expect(response.status?.message?.contains("pods are kept") == true, "\(response.status?.message ?? "")")
         // The same policy does not match a CREATE.
         #expect(await deny.review(try Self.review(operation: "CREATE", object: Self.pod, oldObject: nil),
                                   phase: .validate, deadline: .now + .seconds(5)).allowed)
