@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A registry login: user name and password (or an identity/refresh token). Its description never
 /// shows the secret.
@@ -230,31 +231,29 @@ public struct CredentialStore: Sendable {
 }
 
 /// What happened to a helper run, set from the timer and reader threads.
-private final class HelperRunFlags: @unchecked Sendable {
+private final class HelperRunFlags: Sendable {
     struct Values { var timedOut = false; var outputTooLarge = false }
-    private let lock = NSLock()
-    private var values = Values()
-    func set(_ flag: WritableKeyPath<Values, Bool>) { lock.withLock { values[keyPath: flag] = true } }
-    func get(_ flag: WritableKeyPath<Values, Bool>) -> Bool { lock.withLock { values[keyPath: flag] } }
+    private let values = Mutex(Values())
+    func set(_ flag: WritableKeyPath<Values, Bool>) { values.withLock { $0[keyPath: flag] = true } }
+    func get(_ flag: WritableKeyPath<Values, Bool>) -> Bool { values.withLock { $0[keyPath: flag] } }
 }
 
 /// Reads a pipe to its end on a thread of its own, keeping at most `keep` bytes; `onOverflow` (once)
 /// when more arrives. The data is published by the semaphore in `wait()`.
-private final class BoundedPipeReader: @unchecked Sendable {
-    private var data = Data()
+private final class BoundedPipeReader: Sendable {
+    private let data = Mutex(Data())
     private let done = DispatchSemaphore(value: 0)
 
     init(_ handle: FileHandle, keep: Int, onOverflow: (@Sendable () -> Void)?) {
         DispatchQueue.global().async { [self] in
             var overflowed = false
             while let chunk = try? handle.read(upToCount: 64 << 10), !chunk.isEmpty {
-                let room = max(0, keep - data.count)
-                if chunk.count > room {
-                    data.append(chunk.prefix(room))
-                    if !overflowed { overflowed = true; onOverflow?() }
-                } else {
-                    data.append(chunk)
+                let truncated = data.withLock { kept -> Bool in
+                    let room = max(0, keep - kept.count)
+                    kept.append(chunk.prefix(room))
+                    return chunk.count > room
                 }
+                if truncated, !overflowed { overflowed = true; onOverflow?() }
             }
             done.signal()
         }
@@ -263,6 +262,6 @@ private final class BoundedPipeReader: @unchecked Sendable {
     /// The bytes kept, once the pipe is closed by the helper (and every process it started).
     func wait() -> Data {
         done.wait()
-        return data
+        return data.withLock { $0 }
     }
 }
