@@ -60,13 +60,7 @@ public final class VerificationService: Sendable {
     /// Verifies `request` for `policy` at `version`. Throws only what `classify` turns into a
     /// result (the verify stage never lets an error escape).
     public func verify(_ request: ImageVerificationRequest, policy: String, version: String) async throws -> ImageVerificationResult {
-        let digest: SignetOCI.Digest
-        if let given = request.reference.digest {
-            digest = given
-        } else {
-            let key = VerificationCacheKey(policy: "", policyVersion: "", rule: "", imageDigest: request.reference.description, keys: "resolve")
-            digest = try await resolutions.value(for: key) { [resolver] in try await resolver.resolveDigest(request.reference) }.0
-        }
+        let digest = try await resolve(request.reference)
         return try await verify(request, digest: digest, policy: policy, version: version, memo: VerificationMemo())
     }
 
@@ -78,12 +72,7 @@ public final class VerificationService: Sendable {
         guard let first = items.first else { return [] }
         let digest: SignetOCI.Digest
         do {
-            if let given = first.request.reference.digest {
-                digest = given
-            } else {
-                let key = VerificationCacheKey(policy: "", policyVersion: "", rule: "", imageDigest: first.request.reference.description, keys: "resolve")
-                digest = try await resolutions.value(for: key) { [resolver] in try await resolver.resolveDigest(first.request.reference) }.0
-            }
+            digest = try await resolve(first.request.reference)
         } catch {
             let result = Self.classify(error, image: first.request.reference)
             if result.status == .error { metrics?.verificationError(reason: Self.reason(error)) }
@@ -104,6 +93,14 @@ public final class VerificationService: Sendable {
             }
         }
         return out
+    }
+
+    /// The digest a reference names: its own, or the tag resolved at the registry (concurrent
+    /// resolutions of one tag share a request; never cached, see the tag-move defence).
+    func resolve(_ reference: Reference) async throws -> SignetOCI.Digest {
+        if let given = reference.digest { return given }
+        let key = VerificationCacheKey(policy: "", policyVersion: "", rule: "", imageDigest: reference.description, keys: "resolve")
+        return try await resolutions.value(for: key) { [resolver] in try await resolver.resolveDigest(reference) }.0
     }
 
     func verify(_ request: ImageVerificationRequest, digest: SignetOCI.Digest, policy: String, version: String,

@@ -25,12 +25,14 @@ extension PolicyEngine {
         let info = ResourceInfo(resource)
         let subject = Matcher.subject(info, admission)
         var requests: [ImageVerificationRequest] = []
+        // The resource's images, extracted once for every rule (not once per rule).
+        let images = KyvernoImage.extract(from: resource, kind: info.kind)
+        guard !images.isEmpty else { return VerificationPlan() }
         for plan in plans where plan.invalid == nil {
             for rp in plan.imageRules {
                 if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
                 guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
                 if exceptionKeys(plan.policy, rp.rule, subject) != nil || !rp.rule.unsupported.isEmpty { continue }
-                let images = KyvernoImage.extract(from: resource, kind: info.kind)
                 for iv in rp.rule.verifyImages where !iv.attestors.isEmpty || !iv.attestations.isEmpty {
                     for img in images where img.matchesAny(iv.imageReferences) && !img.matchesAny(iv.skipImageReferences) {
                         guard let reference = try? Reference(parsing: img.string) else { continue }
