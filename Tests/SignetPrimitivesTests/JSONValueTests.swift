@@ -88,6 +88,22 @@ struct JSONValueTests {
         #expect(JSONValue.string("<&>").jsonString(sortedKeys: false, escapeHTML: false) == #""<&>""#)
     }
 
+    /// Fuzz/findings/json-negative-zero.json (FuzzJSON's stability check): a float -0 is written
+    /// `-0` as Go's encoding/json writes it, and `-0` is read as the integer 0 as apimachinery's
+    /// decoder reads it, so the second round is the fixed point.
+    @Test func negativeZeroReachesAFixedPointAfterOneRound() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fuzz/findings/json-negative-zero.json").standardizedFileURL
+        let finding = try Data(contentsOf: file)
+        let first = try JSONValue(json: finding).jsonString
+        let second = try JSONValue(json: first).jsonString
+        #expect(first.contains("-0"))
+        #expect(!second.contains("-0,") && second != first)
+        #expect(try JSONValue(json: second).jsonString == second)
+        #expect(try JSONValue(json: "-0.0") == .number(-0.0))
+        #expect(try JSONValue(json: JSONValue.number(-0.0).jsonString) == .integer(0))
+    }
+
     @Test func roundTrips() throws {
         let v: JSONValue = ["k": ["x", 1, 2.5, false, .null, ["n": "\u{1F600}\"\\"]]]
         #expect(try JSONValue(json: v.jsonString(sortedKeys: true)) == v)

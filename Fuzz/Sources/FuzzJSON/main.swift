@@ -24,7 +24,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         Fuzz.invariant(false, "jsonString output does not parse: \(text.prefix(200))")
         return 0
     }
-    Fuzz.invariant(again.jsonString == text, "jsonString is not stable")
+    // Writing is stable, with one exception taken from Go and Kubernetes: a float -0 is written
+    // `-0` (encoding/json) and read back as the integer 0 (apimachinery's decoder keeps integral
+    // numbers as int64), so such a document reaches its fixed point one round later.
+    let textAgain = again.jsonString
+    if textAgain != text {
+        Fuzz.invariant(text.contains("-0"), "jsonString is not stable: \(text.prefix(200))")
+        Fuzz.invariant((try? JSONValue(json: textAgain))?.jsonString == textAgain,
+                       "jsonString is not stable after a second round: \(textAgain.prefix(200))")
+    }
     // The String initializer must agree with the Data one on valid UTF-8.
     if let s = String(bytes: bytes, encoding: .utf8) {
         Fuzz.invariant((try? JSONValue(json: s))?.jsonString == text, "init(json: String) differs from init(json: Data)")
