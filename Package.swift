@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SignetSigning", targets: ["SignetSigning"]),
         .library(name: "SignetKMS", targets: ["SignetKMS"]),
         .library(name: "SignetPolicy", targets: ["SignetPolicy"]),
+        .library(name: "SignetVerification", targets: ["SignetVerification"]),
         .library(name: "SignetAdmission", targets: ["SignetAdmission"]),
     ],
     dependencies: [
@@ -99,10 +100,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The verification layer shared by the CLI (`apply`, `test`, `verify`) and the webhook:
+        // SignetPolicy's `ImageVerifier` over a real registry, and the one error classification.
+        .target(
+            name: "SignetVerification",
+            dependencies: ["SignetPolicy", "SignetOCI", "SignetSigning", "SignetKMS"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SignetAdmission",
             dependencies: [
-                "SignetPolicy", "SignetSigning", "SignetKMS", "SignetPrimitives", "SignetOCI",
+                "SignetPolicy", "SignetVerification", "SignetPrimitives", "SignetOCI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -126,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "signet",
             dependencies: [
-                "SignetPrimitives", "SignetCEL", "SignetJMESPath", "SignetOCI", "SignetSigning", "SignetKMS", "SignetPolicy", "SignetAdmission",
+                "SignetPrimitives", "SignetCEL", "SignetJMESPath", "SignetOCI", "SignetSigning", "SignetKMS", "SignetPolicy", "SignetVerification", "SignetAdmission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -178,8 +186,11 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "SignetPolicyTests", dependencies: ["SignetPolicy", "SignetPrimitives", "SignetTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SignetVerificationTests",
+                    dependencies: ["SignetVerification", "SignetPolicy", "SignetOCI", "SignetSigning", "SignetKMS", "SignetTestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "SignetAdmissionTests",
-                    dependencies: ["SignetAdmission", "SignetKMS", "SignetPolicy", "SignetPrimitives", "SignetSigning", "SignetOCI", "SignetTestSupport",
+                    dependencies: ["SignetAdmission", "SignetVerification", "SignetKMS", "SignetPolicy", "SignetPrimitives", "SignetSigning", "SignetOCI", "SignetTestSupport",
                                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                    .product(name: "NIOHTTP1", package: "swift-nio")],

@@ -113,11 +113,12 @@ public struct AdmissionServer: Sendable {
     /// The webhook listener's router: the admission paths and the probes.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        let reviews = router.group().add(middleware: RequestMetricsMiddleware(metrics: metrics))
         for phase in [AdmissionPhase.validate, .mutate] {
             for group in PolicyGroup.allCases {
                 let path = group == .all ? "/\(phase.rawValue)" : "/\(phase.rawValue)/\(group.rawValue)"
-                router.post(RouterPath(path)) { request, _ in
-                    await self.handleReview(request, phase: phase, group: group, path: path)
+                reviews.post(RouterPath(path)) { request, _ in
+                    await self.review(request, phase: phase, group: group, path: path, start: .now)
                 }
             }
         }
@@ -156,7 +157,7 @@ public struct AdmissionServer: Sendable {
         throws -> some ApplicationProtocol {
         let limits = configuration.connections
         let registry = ConnectionRegistry(limit: limits.maxConnections)
-        let tlsConfiguration = try tls.serverConfiguration()
+        let tlsConfiguration = tls.serverConfiguration()
         let server = HTTPServerBuilder { responder in
             let http = HTTP1Channel(responder: responder, configuration: .init(
                 additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]))
@@ -194,11 +195,15 @@ public struct AdmissionServer: Sendable {
 
     /// Runs until one of `signals` (or until the surrounding task is cancelled), then stops
     /// accepting connections and drains in-flight requests (swift-service-lifecycle graceful shutdown).
-    public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint],
+    ///
+    /// `services` (clients to close, see `ClientShutdownService`) join the group ahead of the
+    /// listeners: the group shuts down in reverse order, so they stop after the last request drained.
+    public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint], services clients: [any Service] = [],
                     onListening: @escaping @Sendable (Int) async -> Void = { _ in },
                     onMetricsListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = try makeApplication(onListening: onListening)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: ReloadService(server: self))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = clients.map { .init(service: $0) }
+        services += [.init(service: app), .init(service: ReloadService(server: self))]
         if let metricsApp = makeMetricsApplication(onListening: onMetricsListening) { services.append(.init(service: metricsApp)) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
         try await group.run()
@@ -239,13 +244,6 @@ public struct AdmissionServer: Sendable {
 
     // MARK: - Reviews
 
-    func handleReview(_ request: Request, phase: AdmissionPhase, group: PolicyGroup, path: String) async -> Response {
-        let start = ContinuousClock.now
-        let response = await review(request, phase: phase, group: group, path: path, start: start)
-        metrics.request(path: path, code: Int(response.status.code), duration: ContinuousClock.now - start)
-        return response
-    }
-
     func review(_ request: Request, phase: AdmissionPhase, group: PolicyGroup, path: String,
                 start: ContinuousClock.Instant) async -> Response {
         let contentType = request.headers[.contentType] ?? ""
@@ -272,7 +270,8 @@ public struct AdmissionServer: Sendable {
         } catch {
             return badRequest(path, "malformed AdmissionReview")
         }
-        let admissionRequest = review.request!
+        // `AdmissionReview(parsing:)` rejects a review without a request; checked again, never trapped on.
+        guard let admissionRequest = review.request else { return badRequest(path, "the AdmissionReview has no request") }
         let budget = budget(forTimeoutParameter: request.uri.queryParameters.get("timeout"))
         let answer = await reviewer.review(admissionRequest, phase: phase, group: group, deadline: start + budget)
         metrics.response(path: path, allowed: answer.allowed)

@@ -6,6 +6,7 @@ import NIOSSL
 import SignetOCI
 import SignetPolicy
 import SignetPrimitives
+import Synchronization
 
 /// Where the Kubernetes API server is and how to authenticate to it. The executable fills it
 /// (in a Pod: `KUBERNETES_SERVICE_HOST`/`_PORT`, the service account's `ca.crt` and token file);
@@ -68,9 +69,20 @@ public final class KubernetesClient: Sendable {
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
 
-    // Non-blocking: the last reference may be dropped on an event loop, where a synchronous
-    // shutdown of a client on the same loops would deadlock.
-    deinit { http.shutdown { _ in } }
+    private let isShutDown = Mutex(false)
+
+    /// Closes the connection pool (`serve` runs this as a `ClientShutdownService` on graceful
+    /// shutdown). Later calls do nothing.
+    public func shutdown() async throws {
+        guard isShutDown.withLock({ old in defer { old = true }; return !old }) else { return }
+        try await http.shutdown()
+    }
+
+    // Only for a client dropped without `shutdown()`. Non-blocking: the last reference may be
+    // dropped on an event loop, where a synchronous shutdown on the same loops would deadlock.
+    deinit {
+        if isShutDown.withLock({ !$0 }) { http.shutdown { _ in } }
+    }
 
     /// GETs `path` (e.g. `/api/v1/namespaces/default`) and parses the JSON answer. A 404 is
     /// `nil`; other non-2xx answers throw `.cluster` with the API server's own message (never the token).

@@ -2,14 +2,8 @@ import Foundation
 import Logging
 import SignetOCI
 import SignetPolicy
-import SignetKMS
-import SignetSigning
+import SignetVerification
 
-/// Resolves a tag to the digest of the manifest the registry serves for it, re-hashing the
-/// manifest (never trusting a digest header).
-public protocol DigestResolver: Sendable {
-    func resolveDigest(_ reference: Reference) async throws -> SignetOCI.Digest
-}
 
 /// The verification layer of the webhook: resolve tag -> digest FIRST, then look the digest up in
 /// the cache, and only on a miss call the verifier, on the digest-pinned reference.
@@ -130,47 +124,11 @@ public final class VerificationService: Sendable {
         return answer
     }
 
-    /// The one classification of what went wrong in a verification (README, "Errors and
-    /// failures"): transport problems — the registry, the KMS or the API server could not be
-    /// asked (connection, timeout, 5xx, 401/403, credentials) — are errors, decided by
-    /// failurePolicy; everything about the artifacts and references is a verification failure.
+    /// `VerificationErrors.result(for:image:)`, plus the webhook's own errors (the API server
+    /// could not be asked, the deadline passed): transport, decided by failurePolicy.
     public static func classify(_ error: any Error, image: Reference) -> ImageVerificationResult {
-        switch error {
-        case let e as SignetOCIError:
-            switch e.code {
-            case .transport, .tooManyRequests, .unauthorized, .credentials, .io, .insecureRegistry:
-                return .error(e.message)
-            case .registryError:
-                if let status = e.status, status < 500 { return .notVerified(e.message) }
-                return .error(e.message)
-            case .notFound:
-                return .notVerified("image \(image) not found")
-            default:
-                return .notVerified(e.message)
-            }
-        case let e as SignetKMSError:
-            switch e.code {
-            case .unreachable, .sealed, .server, .loginFailed, .permissionDenied:
-                return .error(e.message)
-            default:
-                return .notVerified(e.message)
-            }
-        case let e as SignetSigningError:
-            switch e.code {
-            case .registry, .io, .authenticationFailed:
-                if let underlying = e.underlying { return classify(underlying, image: image) }
-                return .error(e.message)
-            default:
-                return .notVerified(e.message)
-            }
-        case let e as SignetAdmissionError:
-            return .error(e.message)
-        default:
-            // Anything else is from the transport libraries (HTTP client, NIO, TLS) or a
-            // cancellation: the question could not be asked.
-            let text = "\(error)"
-            return .error(text.isEmpty ? "verification failed" : text)
-        }
+        if let e = error as? SignetAdmissionError { return .error(e.message) }
+        return VerificationErrors.result(for: error, image: image)
     }
 
     /// Everything about the attestor entry except the image and the key (kept verbatim: the
@@ -188,12 +146,7 @@ public final class VerificationService: Sendable {
     }
 
     static func reason(_ error: any Error) -> String {
-        switch error {
-        case let e as SignetAdmissionError: return e.code.name
-        case is SignetOCIError: return "registry"
-        case is SignetKMSError: return "kms"
-        case is SignetSigningError: return "signing"
-        default: return "other"
-        }
+        if let e = error as? SignetAdmissionError { return e.code.name }
+        return VerificationErrors.layer(of: error)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import SignetAdmission
 import SignetPolicy
+import SignetVerification
 
 /// What `apply` and `test` need to run verifyImages rules for real: registry access and Vault
 /// logins for `kms:` keys. The same verifier (`CosignImageVerifier`) serves the webhook.

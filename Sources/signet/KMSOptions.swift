@@ -95,27 +95,30 @@ enum KMSOptions {
         let staticToken = get("TOKEN") ?? tokenHelperFile(environment)
         let jwtVariable = get("AUTH_JWT_ENV") ?? "VAULT_ID_TOKEN"
         let jwtAvailable = nonEmpty(environment[jwtVariable]) != nil || get("AUTH_JWT_FILE") != nil
-        let method: String
-        if let explicit = get("AUTH_METHOD")?.lowercased() {
-            method = explicit
+        let method: VaultAuthMethod
+        if let explicit = get("AUTH_METHOD") {
+            guard let parsed = VaultAuthMethod(argument: explicit) else {
+                throw CLIError("VAULT_AUTH_METHOD must be token, jwt, kubernetes or approle, not '\(explicit)'")
+            }
+            method = parsed
         } else if staticToken != nil {
-            method = "token"
+            method = .token
         } else if get("ROLE_ID") != nil {
-            method = "approle"
+            method = .appRole
         } else if jwtAvailable {
-            method = "jwt"
+            method = .jwt
         } else {
             throw CLIError("no vault token: set VAULT_TOKEN (or BAO_TOKEN, or ~/.vault-token), or VAULT_AUTH_METHOD=jwt|kubernetes|approle with its settings")
         }
-        let mount = get("AUTH_PATH") ?? method
+        let mount = get("AUTH_PATH") ?? method.defaultMount
         switch method {
-        case "token":
+        case .token:
             guard let staticToken else {
                 throw CLIError("VAULT_AUTH_METHOD=token but no token: set VAULT_TOKEN, BAO_TOKEN or ~/.vault-token")
             }
             let renew = try parseBool(get("TOKEN_RENEW"), name: "VAULT_TOKEN_RENEW") ?? false
             return .token(VaultToken(staticToken), renew: renew)
-        case "jwt", "oidc":
+        case .jwt:
             guard let role = get("AUTH_ROLE") else { throw CLIError("jwt login needs VAULT_AUTH_ROLE") }
             let source: VaultSecretSource
             if let file = get("AUTH_JWT_FILE") {
@@ -126,13 +129,13 @@ enum KMSOptions {
                 throw CLIError("jwt login needs a token in $\(jwtVariable) (set VAULT_AUTH_JWT_ENV to use another variable) or VAULT_AUTH_JWT_FILE")
             }
             return .jwt(role: role, jwt: source, mount: get("AUTH_PATH") ?? "jwt")
-        case "kubernetes", "k8s":
+        case .kubernetes:
             guard let role = get("AUTH_ROLE") else { throw CLIError("kubernetes login needs VAULT_AUTH_ROLE") }
             let file = get("KUBERNETES_TOKEN_FILE") ?? defaultServiceAccountTokenFile
             // Projected tokens rotate: read the file at each login.
             return .kubernetes(role: role, serviceAccountToken: .provider { try readSecretFile(file) },
                                mount: get("AUTH_PATH") ?? "kubernetes")
-        case "approle":
+        case .appRole:
             guard let roleID = get("ROLE_ID") else { throw CLIError("approle login needs VAULT_ROLE_ID") }
             var secret: VaultSecretSource?
             if let file = get("SECRET_ID_FILE") {
@@ -141,8 +144,6 @@ enum KMSOptions {
                 secret = .value(value)
             }
             return .appRole(roleID: roleID, secretID: secret, mount: mount)
-        default:
-            throw CLIError("VAULT_AUTH_METHOD must be token, jwt, kubernetes or approle, not '\(method)'")
         }
     }
 
@@ -198,7 +199,7 @@ enum KMSOptions {
 /// each sets the variable it names, then `KMSOptions` reads the environment as usual.
 struct VaultLoginFlags: ParsableArguments {
     @Option(name: .customLong("vault-auth-method"), help: "Vault login: token, jwt, kubernetes or approle (VAULT_AUTH_METHOD).")
-    var method: String?
+    var method: VaultAuthMethod?
 
     @Option(name: .customLong("vault-auth-path"), help: "Mount path of the Vault auth method (VAULT_AUTH_PATH).")
     var path: String?
@@ -215,7 +216,7 @@ struct VaultLoginFlags: ParsableArguments {
     /// `environment` with the given flags applied.
     func applied(to environment: [String: String]) -> [String: String] {
         var env = environment
-        let pairs: [(String, String?)] = [("VAULT_AUTH_METHOD", method), ("VAULT_AUTH_PATH", path), ("VAULT_AUTH_ROLE", role),
+        let pairs: [(String, String?)] = [("VAULT_AUTH_METHOD", method?.rawValue), ("VAULT_AUTH_PATH", path), ("VAULT_AUTH_ROLE", role),
                                           ("VAULT_AUTH_JWT_FILE", jwtFile), ("VAULT_AUTH_JWT_ENV", jwtEnv)]
         for (name, value) in pairs {
             if let value {
@@ -225,4 +226,26 @@ struct VaultLoginFlags: ParsableArguments {
         }
         return env
     }
+}
+
+/// The Vault login methods Signet speaks (`VAULT_AUTH_METHOD`, `--vault-auth-method`); `oidc` and
+/// `k8s` are accepted as the aliases the Vault CLI users write.
+enum VaultAuthMethod: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case token, jwt, kubernetes
+    case appRole = "approle"
+
+    init?(argument: String) {
+        switch argument.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "token": self = .token
+        case "jwt", "oidc": self = .jwt
+        case "kubernetes", "k8s": self = .kubernetes
+        case "approle": self = .appRole
+        default: return nil
+        }
+    }
+
+    /// The auth mount when `VAULT_AUTH_PATH` names none: the method's own name.
+    var defaultMount: String { rawValue }
+
+    static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

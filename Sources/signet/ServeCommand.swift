@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SignetVerification
 import SignetAdmission
 import SignetPolicy
 
@@ -62,11 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
     var reportsSize: Int = 1000
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    var logLevel: Logger.Level = .info
 
     @Option(name: .customLong("kubernetes-api"),
             help: "Kubernetes API server for namespace labels and RBAC roles: auto (in a Pod: KUBERNETES_SERVICE_HOST), none, or an https:// URL.")
-    var kubernetesAPI: String = "auto"
+    var kubernetesAPI: KubernetesAPISetting = .auto
 
     @Option(name: .customLong("kubernetes-ca"), help: "CA certificate of the API server (default in a Pod: the service account's ca.crt).")
     var kubernetesCA: String?
@@ -111,7 +112,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("invalid --log-level \(logLevel)") }
         guard webhookTimeout > 0, webhookTimeout <= 30 else { throw ValidationError("--webhook-timeout must be 1-30 seconds") }
         guard timeoutMargin >= 0, timeoutMargin < webhookTimeout else { throw ValidationError("--timeout-margin must be less than --webhook-timeout") }
         guard maxBodyBytes > 1024 else { throw ValidationError("--max-body-bytes is too small") }
@@ -136,54 +136,43 @@ struct ServeCommand: AsyncParsableCommand {
             // warm latency on 2 cores. The handlers only do short CPU work or async I/O.
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "signet.serve")
-        let metrics = AdmissionMetrics()
-        let store = PolicyStore(directory: policies, logger: logger, metrics: metrics)
-        do {
-            try store.load()
-        } catch {
-            throw CLIError("\(error)")
-        }
         let verifier = try ImageVerifierOptions.makeVerifier(registry: registry, vault: vault)
-        let verification = VerificationService(verifier: verifier, resolver: verifier, ttl: .milliseconds(Int64(cacheTTL * 1000)),
-                                               capacity: cacheSize, metrics: metrics, logger: logger)
-        let violations = ViolationStore(capacity: reportsSize)
-        let cluster = try makeClusterLookup(logger: logger)
-        let controller = AdmissionController(policies: store, verification: verification, metrics: metrics,
-                                             violations: violations, cluster: cluster,
-                                             limits: .init(maxImagesPerRequest: maxImagesPerRequest,
-                                                           imageConcurrency: verificationConcurrency,
-                                                           serverConcurrency: serverVerificationConcurrency),
-                                             logger: logger)
-        let tls: ReloadingTLSIdentity
+        let metricsListener = metricsAddress == "none" ? nil : Self.splitAddress(metricsAddress)
+        let configuration = WebhookConfiguration(
+            policies: .directory(policies),
+            tls: .init(certificatePath: tlsCert, keyPath: tlsKey),
+            server: AdmissionServer.Configuration(
+                host: host, port: port, maxBodySize: maxBodyBytes,
+                defaultTimeout: .milliseconds(Int64(webhookTimeout * 1000)),
+                timeoutMargin: .milliseconds(Int64(timeoutMargin * 1000)),
+                reloadInterval: .milliseconds(Int64(reloadInterval * 1000)),
+                connections: ConnectionLimits(maxConnections: maxConnections,
+                                              requestReadTimeout: .milliseconds(Int64(requestReadTimeout * 1000)),
+                                              idleTimeout: .milliseconds(Int64(idleTimeout * 1000))),
+                metricsHost: metricsListener?.host, metricsPort: metricsListener?.port ?? 0),
+            limits: .init(maxImagesPerRequest: maxImagesPerRequest, imageConcurrency: verificationConcurrency,
+                          serverConcurrency: serverVerificationConcurrency),
+            cacheTTL: .milliseconds(Int64(cacheTTL * 1000)), cacheCapacity: cacheSize,
+            reportsCapacity: reportsSize,
+            kubernetes: try kubernetesConfiguration(logger: logger),
+            clusterCacheTTL: .milliseconds(Int64(clusterCacheTTL * 1000)))
+        let keys = verifier.keyProviders
+        let application: WebhookApplication
         do {
-            tls = try ReloadingTLSIdentity(certificatePath: tlsCert, keyPath: tlsKey)
+            application = try buildApplication(configuration, verifier: verifier,
+                                               clients: [ClientShutdownService("kms-clients") { try await keys.shutdown() }],
+                                               logger: logger)
         } catch {
             throw CLIError("\(error)")
         }
-        let metricsListener = metricsAddress == "none" ? nil : Self.splitAddress(metricsAddress)
-        let configuration = AdmissionServer.Configuration(
-            host: host, port: port, maxBodySize: maxBodyBytes,
-            defaultTimeout: .milliseconds(Int64(webhookTimeout * 1000)),
-            timeoutMargin: .milliseconds(Int64(timeoutMargin * 1000)),
-            reloadInterval: .milliseconds(Int64(reloadInterval * 1000)),
-            connections: ConnectionLimits(maxConnections: maxConnections,
-                                          requestReadTimeout: .milliseconds(Int64(requestReadTimeout * 1000)),
-                                          idleTimeout: .milliseconds(Int64(idleTimeout * 1000))),
-            metricsHost: metricsListener?.host, metricsPort: metricsListener?.port ?? 0)
-        let server = AdmissionServer(configuration: configuration, tls: tls, reviewer: controller, metrics: metrics,
-                                     violations: violations, logger: logger,
-                                     reloaders: [{
-                                         // Reading and parsing policy files blocks: keep it off the event loops.
-                                         try? await NIOThreadPool.singleton.runIfActive { store.reloadIfChanged() }
-                                     }])
-        try await server.run(onListening: { port in
+        try await application.run(gracefulShutdownSignals: [.sigterm, .sigint], onListening: { port in
             logger.info("signet webhook listening", metadata: ["address": "\(host):\(port)", "policies": "\(policies)"])
         }, onMetricsListening: { port in
             logger.info("signet metrics listening", metadata: ["address": "\(metricsListener?.host ?? ""):\(port)"])
@@ -201,17 +190,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     static let serviceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
 
-    /// The API server client from the flags (and, with `auto`, the Pod's environment); nil with
-    /// `none`, or with `auto` outside a cluster.
-    func makeClusterLookup(logger: Logger) throws -> KubernetesClusterLookup? {
+    /// The API server settings from the flags (and, with `auto`, the Pod's environment); nil with
+    /// `none`, or with `auto` outside a cluster. Files are checked here, so a typo fails at start.
+    func kubernetesConfiguration(logger: Logger) throws -> KubernetesAPIConfiguration? {
         let environment = ProcessInfo.processInfo.environment
         var server: String
         var caFile = kubernetesCA
         var tokenFile = kubernetesTokenFile
         switch kubernetesAPI {
-        case "none":
+        case .none:
             return nil
-        case "auto":
+        case .auto:
             guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty else {
                 logger.info("no kubernetes api (not in a pod): namespaceSelector and roles rules report errors")
                 return nil
@@ -220,8 +209,8 @@ struct ServeCommand: AsyncParsableCommand {
             server = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
             caFile = caFile ?? "\(Self.serviceAccountDirectory)/ca.crt"
             tokenFile = tokenFile ?? "\(Self.serviceAccountDirectory)/token"
-        default:
-            server = kubernetesAPI
+        case .server(let url):
+            server = url
         }
         var caPEM: String?
         if let caFile {
@@ -240,13 +229,36 @@ struct ServeCommand: AsyncParsableCommand {
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let client: KubernetesClient
-        do {
-            client = try KubernetesClient(configuration: KubernetesAPIConfiguration(server: server, caCertificatePEM: caPEM, token: token))
-        } catch {
-            throw CLIError("\(error)")
-        }
         logger.info("kubernetes api for namespace labels and roles", metadata: ["server": "\(server)"])
-        return KubernetesClusterLookup(client: client, ttl: .milliseconds(Int64(clusterCacheTTL * 1000)))
+        return KubernetesAPIConfiguration(server: server, caCertificatePEM: caPEM, token: token)
     }
 }
+
+/// `--kubernetes-api`: find the API server from the Pod's environment, use none, or this URL.
+enum KubernetesAPISetting: ExpressibleByArgument, Equatable {
+    case auto
+    case none
+    case server(String)
+
+    init?(argument: String) {
+        switch argument {
+        case "auto": self = .auto
+        case "none": self = .none
+        default:
+            // An http(s) URL with a host; anything else is a usage error, not a server name.
+            guard let url = URL(string: argument), let scheme = url.scheme?.lowercased(),
+                  scheme == "https" || scheme == "http", url.host != nil else { return nil }
+            self = .server(argument)
+        }
+    }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .auto: return "auto"
+        case .none: return "none"
+        case .server(let url): return url
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

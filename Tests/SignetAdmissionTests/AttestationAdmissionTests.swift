@@ -3,6 +3,7 @@ import Logging
 import SignetKMS
 import SignetOCI
 import SignetPolicy
+import SignetVerification
 import SignetSigning
 import SignetTestSupport
 import Testing
@@ -48,15 +49,8 @@ struct AttestationAdmissionTests {
     @Test func attestedUnattestedOtherTypeAndSignedOnly() async throws {
         let setup = try await RealRegistryTests.setUp()
         defer { setup.registry.stop(); setup.bao.stop() }
-        var logger = Logger(label: "signet-test")
-        logger.logLevel = .warning
-        let metrics = AdmissionMetrics()
-        let verifier = CosignImageVerifier(client: setup.client, keyProviders: setup.keys)
-        let service = VerificationService(verifier: verifier, resolver: verifier, metrics: metrics, logger: logger)
-        let controller = AdmissionController(
-            policies: PolicyStore(fixed: try TestPolicies.set([Self.policy(registry: setup.registry.host)])),
-            verification: service, metrics: metrics, violations: ViolationStore(), logger: logger)
-        let hook = try await TestWebhook(reviewer: controller, metrics: metrics)
+        let (hook, _) = try await TestWebhook.serving([Self.policy(registry: setup.registry.host)],
+                                                      verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
 
         let attester = ImageAttester(signer: try await setup.keys.signer(for: "hashivault://cosign"))
         let store = SignatureStore(client: setup.client)

@@ -114,6 +114,28 @@ struct ClusterLookupTests {
         #expect(invalid?.message.contains("invalid namespace name") == true)
     }
 
+    /// `buildApplication` with `kubernetes:` set, as `serve --kubernetes-api URL` runs it: the
+    /// namespaceSelector reads the labels from the (fake) API server over TLS with the token, and
+    /// the client is closed by the service group, not by deinit.
+    @Test func servedApplicationReadsNamespaceLabelsFromTheAPIServer() async throws {
+        let api = try FakeAPIServer(token: "sa-token-1")
+        defer { api.server.stop() }
+        let (hook, _) = try await TestWebhook.serving(
+            [ClusterContextAdmissionTests.prodOnly], verifier: nil,
+            kubernetes: KubernetesAPIConfiguration(server: api.server.baseURL, caCertificatePEM: api.certificates.caCertificatePEM,
+                                                   token: { "sa-token-1" }))
+        var pod = AdmissionRequestBuilder()
+        pod.namespace = "team-a"
+        let denied = try await hook.review("/validate", pod)
+        #expect(denied.response?["allowed"] == false, "\(denied.text)")
+        #expect(denied.response?["status"]?["message"]?.stringValue?.contains("label team is required") == true)
+        pod.labels = ["team": "a"]
+        let allowed = try await hook.review("/validate", pod)
+        #expect(allowed.response?["allowed"] == true, "\(allowed.text)")
+        #expect(api.requested == ["/api/v1/namespaces/team-a"])
+        await hook.stop()
+    }
+
     @Test func apiServerRefusalsAreClearErrorsWithoutTheToken() async throws {
         let api = try FakeAPIServer(token: "right-token")
         defer { api.server.stop() }

@@ -1,6 +1,7 @@
 import Foundation
 import SignetOCI
 import SignetPolicy
+import SignetVerification
 import Synchronization
 @testable import SignetAdmission
 
@@ -139,15 +140,9 @@ struct ControllerHarness {
     static func start(_ policies: [String], registry: FakeRegistry = FakeRegistry(),
                       configuration: AdmissionServer.Configuration = .init(),
                       limits: AdmissionController.Limits = .init()) async throws -> ControllerHarness {
-        let metrics = AdmissionMetrics()
-        let violations = ViolationStore()
-        var logger = Logger(label: "signet-test")
-        logger.logLevel = .warning
-        let service = VerificationService(verifier: registry, resolver: registry, metrics: metrics, logger: logger)
-        let controller = AdmissionController(policies: PolicyStore(fixed: try TestPolicies.set(policies)), verification: service,
-                                             metrics: metrics, violations: violations, limits: limits, logger: logger)
-        let hook = try await TestWebhook(reviewer: controller, configuration: configuration, metrics: metrics, violations: violations)
-        return ControllerHarness(registry: registry, hook: hook, metrics: metrics, violations: violations, controller: controller)
+        let (hook, application) = try await TestWebhook.serving(policies, verifier: registry, server: configuration, limits: limits)
+        return ControllerHarness(registry: registry, hook: hook, metrics: application.metrics, violations: application.violations,
+                                 controller: application.controller)
     }
 
     func stop() async { await hook.stop() }

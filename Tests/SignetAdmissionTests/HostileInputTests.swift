@@ -6,6 +6,7 @@ import NIOPosix
 import SignetKMS
 import SignetOCI
 import SignetPolicy
+import SignetVerification
 import SignetSigning
 import SignetTestSupport
 import Testing
@@ -222,14 +223,7 @@ struct HostileRegistryTests {
     }
 
     static func harness(registry: RegistryServer, client: RegistryClient, policy: String) async throws -> TestWebhook {
-        var logger = Logger(label: "signet-test")
-        logger.logLevel = .warning
-        let metrics = AdmissionMetrics()
-        let verifier = CosignImageVerifier(client: client, keyProviders: KeyProviderRegistry(providers: [:]))
-        let service = VerificationService(verifier: verifier, resolver: verifier, metrics: metrics, logger: logger)
-        let controller = AdmissionController(policies: PolicyStore(fixed: try TestPolicies.set([policy])),
-                                             verification: service, metrics: metrics, violations: ViolationStore(), logger: logger)
-        return try await TestWebhook(reviewer: controller, metrics: metrics)
+        try await TestWebhook.serving([policy], verifier: CosignImageVerifier(client: client, keyProviders: KeyProviderRegistry(providers: [:]))).0
     }
 
     static func pod(_ image: String) -> AdmissionRequestBuilder {

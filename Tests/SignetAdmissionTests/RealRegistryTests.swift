@@ -3,6 +3,7 @@ import Logging
 import SignetKMS
 import SignetOCI
 import SignetPolicy
+import SignetVerification
 import SignetSigning
 import SignetTestSupport
 import Testing
@@ -75,16 +76,10 @@ struct RealRegistryTests {
     }
 
     static func harness(_ setup: Setup, failurePolicy: String = "Fail") async throws -> (TestWebhook, AdmissionController) {
-        var logger = Logger(label: "signet-test")
-        logger.logLevel = .warning
-        let metrics = AdmissionMetrics()
-        let verifier = CosignImageVerifier(client: setup.client, keyProviders: setup.keys)
-        let service = VerificationService(verifier: verifier, resolver: verifier, metrics: metrics, logger: logger)
-        let controller = AdmissionController(
-            policies: PolicyStore(fixed: try TestPolicies.set([policy(registry: setup.registry.host, failurePolicy: failurePolicy)])),
-            verification: service, metrics: metrics, violations: ViolationStore(), logger: logger)
-        let hook = try await TestWebhook(reviewer: controller, metrics: metrics)
-        return (hook, controller)
+        let (hook, application) = try await TestWebhook.serving(
+            [policy(registry: setup.registry.host, failurePolicy: failurePolicy)],
+            verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
+        return (hook, application.controller)
     }
 
     static func pod(_ image: String) -> AdmissionRequestBuilder {

@@ -3,6 +3,7 @@ import Logging
 import SignetKMS
 import SignetOCI
 import SignetPolicy
+import SignetVerification
 import SignetSigning
 import SignetTestSupport
 import Testing
@@ -42,15 +43,7 @@ struct SeedScenarioTests {
             .replacingOccurrences(of: "REGISTRY", with: registry.host)
         let vault = try VaultClient(configuration: try VaultConfiguration(address: bao.address), credential: .token(VaultToken(token)))
         let keys = KeyProviderRegistry(providers: ["hashivault": HashiVaultKeyProvider(client: vault)])
-        var logger = Logger(label: "signet-test")
-        logger.logLevel = .warning
-        let metrics = AdmissionMetrics()
-        let verifier = CosignImageVerifier(client: client, keyProviders: keys)
-        let controller = AdmissionController(
-            policies: PolicyStore(fixed: try TestPolicies.set([yaml])),
-            verification: VerificationService(verifier: verifier, resolver: verifier, metrics: metrics, logger: logger),
-            metrics: metrics, violations: ViolationStore(), logger: logger)
-        let hook = try await TestWebhook(reviewer: controller, metrics: metrics)
+        let (hook, _) = try await TestWebhook.serving([yaml], verifier: CosignImageVerifier(client: client, keyProviders: keys))
 
         func pod(_ name: String, _ image: String) -> AdmissionRequestBuilder {
             var b = AdmissionRequestBuilder()

@@ -23,31 +23,53 @@ final class TestWebhook: Sendable {
 
     var baseURL: String { "https://127.0.0.1:\(port)" }
 
-    init(reviewer: any AdmissionReviewer, configuration: AdmissionServer.Configuration = .init(host: "127.0.0.1", port: 0),
-         metrics: AdmissionMetrics = AdmissionMetrics(), violations: ViolationStore = ViolationStore(),
-         reloaders: [@Sendable () async -> Void] = []) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("signet-webhook-\(UUID().uuidString)")
-        certificates = try WebhookCertificates.generate(dnsNames: ["localhost", "127.0.0.1"])
-        try certificates.write(to: directory)
+    typealias Runner = @Sendable (@escaping @Sendable (Int) async -> Void, @escaping @Sendable (Int) async -> Void) async throws -> Void
+
+    /// An `AdmissionServer` around `reviewer` (server-level tests).
+    convenience init(reviewer: any AdmissionReviewer, configuration: AdmissionServer.Configuration = .init(host: "127.0.0.1", port: 0),
+                     metrics: AdmissionMetrics = AdmissionMetrics(), violations: ViolationStore = ViolationStore(),
+                     reloaders: [@Sendable () async -> Void] = []) async throws {
+        let (directory, certificates) = try Self.writeCertificates()
         let tls = try ReloadingTLSIdentity(certificatePath: directory.appendingPathComponent("tls.crt").path,
                                            keyPath: directory.appendingPathComponent("tls.key").path)
-        var logger = Logger(label: "signet-test")
-        logger.logLevel = .warning
-        var config = configuration
-        config.host = "127.0.0.1"
-        config.port = 0
-        config.metricsHost = "127.0.0.1"
-        config.metricsPort = 0
-        server = AdmissionServer(configuration: config, tls: tls, reviewer: reviewer, metrics: metrics,
-                                 violations: violations, logger: logger, reloaders: reloaders)
+        let server = AdmissionServer(configuration: Self.loopback(configuration), tls: tls, reviewer: reviewer, metrics: metrics,
+                                     violations: violations, logger: Self.logger, reloaders: reloaders)
+        try await self.init(directory: directory, certificates: certificates, server: server) { onListening, onMetrics in
+            try await server.run(gracefulShutdownSignals: [], onListening: onListening, onMetricsListening: onMetrics)
+        }
+    }
+
+    /// `signet serve` as the command assembles it (`buildApplication`) with `policies` (YAML
+    /// documents) and `verifier`, on loopback: what the tests drive is what runs.
+    static func serving(_ policies: [String], verifier: (any WebhookVerifier)?,
+                        server: AdmissionServer.Configuration = .init(), limits: AdmissionController.Limits = .init(),
+                        kubernetes: KubernetesAPIConfiguration? = nil) async throws -> (TestWebhook, WebhookApplication) {
+        let (directory, certificates) = try writeCertificates()
+        let configuration = WebhookConfiguration(
+            policies: .fixed(try TestPolicies.set(policies)),
+            tls: .init(certificatePath: directory.appendingPathComponent("tls.crt").path,
+                       keyPath: directory.appendingPathComponent("tls.key").path),
+            server: loopback(server), limits: limits, kubernetes: kubernetes)
+        let application = try buildApplication(configuration, verifier: verifier, logger: logger)
+        let hook = try await TestWebhook(directory: directory, certificates: certificates, server: application.server) { onListening, onMetrics in
+            try await application.run(gracefulShutdownSignals: [], onListening: onListening, onMetricsListening: onMetrics)
+        }
+        return (hook, application)
+    }
+
+    private init(directory: URL, certificates: WebhookCertificates, server: AdmissionServer, run: @escaping Runner) async throws {
+        self.directory = directory
+        self.certificates = certificates
+        self.server = server
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let (metricsStream, metricsContinuation) = AsyncStream<Int>.makeStream()
-        let server = self.server
         task = Task {
-            try await server.run(gracefulShutdownSignals: [], onListening: { port in
+            // A server that cannot start ends the streams too, so the waits below return.
+            defer { continuation.finish(); metricsContinuation.finish() }
+            try await run({ port in
                 continuation.yield(port)
                 continuation.finish()
-            }, onMetricsListening: { port in
+            }, { port in
                 metricsContinuation.yield(port)
                 metricsContinuation.finish()
             })
@@ -60,6 +82,30 @@ final class TestWebhook: Sendable {
         metricsPort = metricsBound
         client = HTTPClient(eventLoopGroupProvider: .singleton,
                             configuration: .init(tlsConfiguration: try Self.clientTLS(caPEM: certificates.caCertificatePEM)))
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "signet-test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// A fresh CA and server certificate for localhost, written as tls.crt / tls.key.
+    static func writeCertificates() throws -> (URL, WebhookCertificates) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("signet-webhook-\(UUID().uuidString)")
+        let certificates = try WebhookCertificates.generate(dnsNames: ["localhost", "127.0.0.1"])
+        try certificates.write(to: directory)
+        return (directory, certificates)
+    }
+
+    /// Both listeners on free loopback ports.
+    static func loopback(_ configuration: AdmissionServer.Configuration) -> AdmissionServer.Configuration {
+        var config = configuration
+        config.host = "127.0.0.1"
+        config.port = 0
+        config.metricsHost = "127.0.0.1"
+        config.metricsPort = 0
+        return config
     }
 
     static func clientTLS(caPEM: String) throws -> TLSConfiguration {

@@ -9,9 +9,14 @@ public protocol KeyProvider: Sendable {
     /// (`generate-key-pair --kms URI`). Providers that cannot create keys keep the default, which
     /// throws `.unsupportedOperation`.
     func createKey(for reference: KeyReference) async throws -> PublicKey
+    /// Closes the provider's connections, if it holds any (a KMS client); local providers keep
+    /// the default, which does nothing.
+    func shutdown() async throws
 }
 
 extension KeyProvider {
+    public func shutdown() async throws {}
+
     public func createKey(for reference: KeyReference) async throws -> PublicKey {
         throw SignetSigningError(.unsupportedOperation, "the '\(reference.scheme)' key provider cannot create keys")
     }
@@ -47,6 +52,16 @@ public struct KeyProviderRegistry: Sendable {
 
     /// The registered schemes, sorted.
     public var schemes: [String] { providers.keys.sorted() }
+
+    /// Closes every provider's connections (`serve` runs this on graceful shutdown); the first
+    /// error is thrown after all were asked.
+    public func shutdown() async throws {
+        var first: (any Error)?
+        for scheme in schemes {
+            do { try await providers[scheme]?.shutdown() } catch { first = first ?? error }
+        }
+        if let first { throw first }
+    }
 
     /// The provider for `reference`'s scheme.
     public func provider(for reference: KeyReference) throws -> any KeyProvider {

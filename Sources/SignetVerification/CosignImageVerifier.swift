@@ -32,13 +32,13 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
     }
 
     /// Verifies one request; registry reads go through `memo`, shared with the other keys of the
-    /// same image. Never throws: errors are classified (`VerificationService.classify`), so a
+    /// same image. Never throws: errors are classified (`VerificationErrors`), so a
     /// hostile registry's junk is a verification failure, and only transport is an error.
     public func verify(_ request: ImageVerificationRequest, memo: VerificationMemo) async -> ImageVerificationResult {
         do {
             return try await verifyThrowing(request, memo: memo)
         } catch {
-            return VerificationService.classify(error, image: request.reference)
+            return VerificationErrors.result(for: error, image: request.reference)
         }
     }
 
