@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 import SignetPolicy
@@ -226,7 +227,10 @@ public struct AdmissionServer: Sendable {
     /// One polling round: TLS files, then every reloader.
     public func reloadOnce() async {
         do {
-            if try tls.reloadIfChanged() {
+            // File reads block: off the event loops (which also run the tasks when `serve` installs
+            // them as the global executor), on NIO's blocking-I/O pool.
+            let tls = self.tls
+            if try await NIOThreadPool.singleton.runIfActive({ try tls.reloadIfChanged() }) {
                 metrics.tlsReload(success: true)
                 logger.info("tls certificate reloaded", metadata: ["cert": "\(tls.certificatePath)"])
             }

@@ -224,7 +224,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let token: @Sendable () async throws -> String? = { [tokenFile] in
             guard let tokenFile else { return nil }
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+            // Re-read on use (projected tokens rotate), on the blocking-I/O pool, not an event loop.
+            guard let data = try await NIOThreadPool.singleton.runIfActive({ FileManager.default.contents(atPath: tokenFile) }) else {
                 throw CLIError("cannot read the kubernetes token file \(tokenFile)")
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
