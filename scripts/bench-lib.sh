@@ -88,13 +88,16 @@ review "$REG/bench/app:v1" > "$WORK/tag.json"
 
 start_server() { # extra args...
   SRV_PORT=$(free_port)
+  METRICS_PORT=$(free_port)  # /metrics and /reports: the plain-HTTP loopback listener
   "$BIN" serve --policies "$WORK/policies" --tls-cert "$WORK/certs/tls.crt" --tls-key "$WORK/certs/tls.key" \
-    --host 127.0.0.1 --port "$SRV_PORT" --log-level warning ${SERVE_ARGS:-} "$@" >"$WORK/serve.log" 2>&1 &
+    --host 127.0.0.1 --port "$SRV_PORT" --metrics-address "127.0.0.1:$METRICS_PORT" --log-level warning \
+    ${SERVE_ARGS:-} "$@" >"$WORK/serve.log" 2>&1 &
   SRV_PID=$!
   PIDS+=($SRV_PID)
   wait_port "$SRV_PORT"
 }
 stop_server() { kill "$SRV_PID" 2>/dev/null || true; wait "$SRV_PID" 2>/dev/null || true; }
+metrics() { curl -sS "http://127.0.0.1:$METRICS_PORT/metrics"; }
 post() { curl -sS --cacert "$WORK/certs/ca.crt" -H 'Content-Type: application/json' --data @"$1" "https://127.0.0.1:$SRV_PORT$2"; }
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
