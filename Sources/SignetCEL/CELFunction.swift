@@ -47,17 +47,35 @@ public struct CELOverload: Sendable {
     public let cost: CELCost
     /// The body.
     public let implementation: CELImplementation
+    /// The result type the type checker deduces for a call (`CELEnvironment.check`); `.dyn` when not declared.
+    /// `.typeParameter(name)` in `parameters` and `resultType` are the overload's type parameters.
+    public let resultType: CELType
 
     /// Creates an overload from its parts; see the `function(...)` and `method(...)` shorthands.
     public init(id: String, style: Style, parameters: [CELType], isVariadic: Bool = false, isStrict: Bool = true,
-                cost: CELCost = .fixed(1), implementation: CELImplementation) {
+                cost: CELCost = .fixed(1), resultType: CELType = .dyn, implementation: CELImplementation) {
         self.id = id
         self.style = style
         self.parameters = parameters
         self.isVariadic = isVariadic
         self.isStrict = isStrict
         self.cost = cost
+        self.resultType = resultType
         self.implementation = implementation
+    }
+
+    /// A copy declaring the result type for the type checker: `.function("f", .string) { ... }.returning(.int)`.
+    public func returning(_ type: CELType) -> CELOverload {
+        CELOverload(id: id, style: style, parameters: parameters, isVariadic: isVariadic, isStrict: isStrict,
+                    cost: cost, resultType: type, implementation: implementation)
+    }
+
+    /// A signature without an implementation, for type checking only (langdef "Type Checking"); calling it
+    /// at run time yields an `unsupported` error value. Type parameters are written `.typeParameter("T")`.
+    public static func declaration(_ id: String, style: Style = .global, parameters: [CELType],
+                                   result: CELType) -> CELOverload {
+        CELOverload(id: id, style: style, parameters: parameters, resultType: result,
+                    implementation: .variadic { _ in .error(CELError(.unsupported, "no implementation for overload \(id)")) })
     }
 
     /// Whether the overload can be called with `count` arguments (receiver included).

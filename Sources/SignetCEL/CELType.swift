@@ -28,6 +28,10 @@ public indirect enum CELType: Hashable, Sendable, CustomStringConvertible {
     case opaque(String)
     /// A protobuf message type name (parsed, not evaluated by this implementation).
     case message(String)
+    /// A parameterized abstract type, e.g. `tuple(int, string)` declared by a caller for the type checker
+    /// (langdef "Abstract Types"). Values of it are opaque values whose type name is the name; the checker
+    /// reports parameterless abstract types as `.opaque(name)`.
+    case abstract(String, [CELType])
     /// The type of error values.
     case error
     /// The type of unknown values.
@@ -58,6 +62,7 @@ public indirect enum CELType: Hashable, Sendable, CustomStringConvertible {
         case .typeParameter(let n): n
         case .opaque(let n): n
         case .message(let n): n
+        case .abstract(let n, _): n
         case .error: "error"
         case .unknown: "unknown"
         }
@@ -68,6 +73,7 @@ public indirect enum CELType: Hashable, Sendable, CustomStringConvertible {
         case .list(let e): "list(\(e))"
         case .map(let k, let v): "map(\(k), \(v))"
         case .optional(let t): "optional_type(\(t))"
+        case .abstract(let n, let p) where !p.isEmpty: "\(n)(" + p.map(\.description).joined(separator: ", ") + ")"
         default: name
         }
     }
@@ -94,7 +100,7 @@ public indirect enum CELType: Hashable, Sendable, CustomStringConvertible {
         case .type: if case .type = value { return true }
         case .error: if case .error = value { return true }
         case .unknown: if case .unknown = value { return true }
-        case .opaque(let n): if case .opaque(let o) = value { return n == o.celType.name }
+        case .opaque(let n), .abstract(let n, _): if case .opaque(let o) = value { return n == o.celType.name }
         case .message: return false
         }
         return false
@@ -125,7 +131,7 @@ public indirect enum CELType: Hashable, Sendable, CustomStringConvertible {
         case .optional: 12
         case .type: 13
         case .typeParameter: 14
-        case .opaque, .message: 15
+        case .opaque, .message, .abstract: 15
         case .error: 16
         case .unknown: 17
         }

@@ -146,6 +146,25 @@ extension Compiler {
                 return second.map { Comprehensions.transformMap(range, valueSlot: valueSlot, keySlot: keySlot, filter: first, transform: $0) }
                     ?? Comprehensions.transformMap(range, valueSlot: valueSlot, keySlot: keySlot, filter: nil, transform: first)
             }
+        case ("sortBy", 2):
+            // cel-go lists extension: `l.sortBy(v, key)` is `@sortByAssociatedKeys(l, l.map(v, key))` with `l`
+            // evaluated once; only where that function is installed (CELExtensions.lists).
+            let sorter = (environment.functions["@sortByAssociatedKeys"] ?? []).filter { $0.style == .global && $0.acceptsArity(2) }
+            if sorter.isEmpty { return nil }
+            let name = try variable(args[0])
+            let range = try compile(target)
+            let listSlot = newSlot()
+            let slot = newSlot()
+            scopes.append((name, slot))
+            defer { scopes.removeLast() }
+            let key = try compile(args[1])
+            let list: Compiled = { ctx in ctx.slots[listSlot] }
+            let keys = Comprehensions.mapList(list, valueSlot: slot, keySlot: nil, filter: nil, transform: key)
+            let call = Dispatch.call(name: "sortBy", overloads: sorter, args: [CompiledBox(list), CompiledBox(keys)])
+            return { ctx in
+                ctx.slots[listSlot] = range(ctx)
+                return call(ctx)
+            }
         case ("optMap", 2), ("optFlatMap", 2):
             let name = try variable(args[0])
             let optional = try compile(target)

@@ -24,6 +24,8 @@ var expression = defaultExpression
 var evalOnly = false
 /// With `--count N`: run exactly N evaluations and no timing (for instruction counting under callgrind).
 var count: Int?
+/// With `--count`: what to repeat (`eval`, `compile` or `check`).
+var countWhat = "eval"
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     switch a {
@@ -31,6 +33,7 @@ while let a = arguments.popFirst() {
     case "--expression": expression = arguments.popFirst() ?? expression
     case "--eval-only": evalOnly = true
     case "--count": count = arguments.popFirst().flatMap(Int.init)
+    case "--count-what": countWhat = arguments.popFirst() ?? countWhat
     default:
         FileHandle.standardError.write(Data("usage: signet-cel-bench [--seconds S] [--expression EXPR]\n".utf8))
         exit(2)
@@ -64,7 +67,11 @@ do {
     let activation = CELActivation(json: ["object": pod])
     let result = try program.evaluate(activation)
     if let count {
-        for _ in 0..<count { _ = try program.evaluate(activation) }
+        switch countWhat {
+        case "compile": for _ in 0..<count { _ = try env.compile(expression) }
+        case "check": for _ in 0..<count { _ = try env.check(expression) }
+        default: for _ in 0..<count { _ = try program.evaluate(activation) }
+        }
         exit(0)
     }
     if evalOnly {
@@ -73,11 +80,14 @@ do {
         exit(0)
     }
     let compileRate = try measure(seconds / 2, batch: 100) { _ = try env.compile(expression) }
+    // Type checking (optional; evaluation does not need it).
+    let checkRate = try measure(seconds / 2, batch: 100) { _ = try env.check(expression) }
     let evalRate = try measure(seconds, batch: 1000) { _ = try program.evaluate(activation) }
     // Conversion of the JSON input included (what a webhook pays per request).
     let jsonRate = try measure(seconds / 2, batch: 100) { _ = try program.evaluate(json: ["object": pod]) }
     print("result: \(try result.toJSON().jsonString)")
     print(String(format: "compile: %.0f/s", compileRate))
+    print(String(format: "check: %.0f/s", checkRate))
     print(String(format: "eval: %.0f/s", evalRate))
     print(String(format: "eval+json: %.0f/s", jsonRate))
 } catch {

@@ -410,4 +410,19 @@ struct ServeKubernetesAPITests {
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("cannot read the kubernetes token file /nonexistent/token"))
     }
+
+    /// Closed sets on the command line are enums: a value outside them is a usage error naming the
+    /// option, before anything starts.
+    @Test(arguments: [
+        (["--log-level", "loud"], "--log-level"),
+        (["--kubernetes-api", "ftp://example.com"], "--kubernetes-api"),
+        (["--kubernetes-api", "not a url"], "--kubernetes-api"),
+        (["--vault-auth-method", "password"], "--vault-auth-method"),
+    ])
+    func closedSetsRejectOtherValues(arguments: [String], option: String) throws {
+        let result = try CommandRunner.signet(["serve", "--policies", "/nonexistent", "--tls-cert", "/nonexistent/c",
+                                               "--tls-key", "/nonexistent/k"] + arguments)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains(option), "\(result.stderr)")
+    }
 }

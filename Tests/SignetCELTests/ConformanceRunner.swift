@@ -38,11 +38,7 @@ enum ConformanceRunner {
         for (_, b) in t.bindings {
             if case .value(let v) = b, let reason = unsupportedReason(v) { return reason }
         }
-        if t.checkOnly { return "check_only: needs the checker's deduced type, which the API does not expose" }
-        if case .typed(nil, _) = t.expected { return "typed_result without a value: needs the deduced type" }
-        for d in t.typeEnv {
-            if case .function = d { return "declares custom functions without implementations" }
-        }
+        if t.checkOnly, t.disableCheck { return "check_only with disable_check: nothing to run" }
         return nil
     }
 
@@ -209,7 +205,8 @@ enum ConformanceRunner {
         case .type(let inner): return inner.map { _ in .type } ?? .type
         case .abstract(let name, let params):
             if name == "optional_type", let p = params.first { return .optional(celType(p)) }
-            return .opaque(name)
+            if params.isEmpty { return .opaque(name) }
+            return .abstract(name, params.map(celType))
         }
     }
 
@@ -268,16 +265,58 @@ enum ConformanceRunner {
     /// Libraries enabled for every test (cel-go's conformance server enables its extensions too).
     static let libraries: [CELLibrary] = CELExtensions.all
 
-    static func run(_ t: ConformanceTest) -> ConformanceOutcome {
-        if let reason = skipReason(t) { return .skipped(reason) }
+    /// The environment a test declares (type_env, container), with every extension library.
+    static func environment(_ t: ConformanceTest) -> CELEnvironment {
         var options = CELOptions()
         options.checkDeclarations = !t.disableCheck
         options.container = t.container
         options.costLimit = costLimit
         var variables: [CELVariable] = []
+        var functions: [CELFunction] = []
         for d in t.typeEnv {
-            if case .ident(let name, let type) = d { variables.append(CELVariable(name, celType(type))) }
+            switch d {
+            case .ident(let name, let type): variables.append(CELVariable(name, celType(type)))
+            case .function(let name, let overloads):
+                // Declarations only (the suite gives no implementations): for the checker.
+                functions.append(CELFunction(name, overloads.map { o in
+                    CELOverload.declaration(o.id, style: o.isInstance ? .receiver : .global,
+                                            parameters: o.params.map(celType), result: celType(o.result))
+                }))
+            }
         }
+        return CELEnvironment(variables: variables, functions: functions, libraries: libraries, options: options)
+    }
+
+    /// Type-checks a runnable test that does not disable checking and compares the deduced type with the
+    /// evaluated value's runtime type; returns a description of a disagreement, nil when they agree or the
+    /// test is not applicable. (cel-spec's suite is written for checked evaluation, so checking must not
+    /// reject expressions whose evaluation is expected to succeed.)
+    static func checkerDisagreement(_ t: ConformanceTest) -> String? {
+        if skipReason(t) != nil || t.disableCheck || t.checkOnly { return nil }
+        let env = environment(t)
+        let deduced: CELType
+        do {
+            deduced = try env.check(t.expr)
+        } catch {
+            if case .error = t.expected { return nil }
+            return "check error \(error.code): \(error.message)"
+        }
+        guard let program = try? env.compile(t.expr) else { return nil }
+        var activation: [String: CELValue] = [:]
+        for (name, b) in t.bindings {
+            if case .value(let v) = b, let value = try? celValue(v) { activation[name] = value }
+        }
+        let value = program.run(CELActivation(activation)).value
+        if value.isErrorOrUnknown || deduced == .dyn { return nil }
+        if case .typeParameter = deduced { return nil }
+        if deduced.name != value.celType.name {
+            return "deduced \(deduced), evaluated to a \(value.celType)"
+        }
+        return nil
+    }
+
+    static func run(_ t: ConformanceTest) -> ConformanceOutcome {
+        if let reason = skipReason(t) { return .skipped(reason) }
         var activation: [String: CELValue] = [:]
         do {
             for (name, b) in t.bindings {
@@ -290,7 +329,18 @@ enum ConformanceRunner {
         } catch {
             return .skipped("binding not representable: \(error)")
         }
-        let env = CELEnvironment(variables: variables, libraries: libraries, options: options)
+        let env = environment(t)
+        // The checker's deduced type (typed_result.deduced_type), unless checking is disabled.
+        if case .typed(_, let deduced?) = t.expected, !t.disableCheck {
+            let expectedType = celType(deduced)
+            do {
+                let actual = try env.check(t.expr)
+                if actual != expectedType { return .failed("deduced type \(actual), expected \(expectedType)") }
+            } catch {
+                return .failed("check error: \(error.code): \(error.message)")
+            }
+        }
+        if t.checkOnly { return .passed }
         let program: CELProgram
         do {
             program = try env.compile(t.expr)

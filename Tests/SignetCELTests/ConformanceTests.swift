@@ -32,7 +32,7 @@ struct ConformanceTests {
         "string": 51,
         "string_ext": 213,
         "timestamps": 78,
-        "type_deduction": 12,
+        "type_deduction": 26,
     ]
 
     /// Where the failure list is written for reading.
@@ -95,5 +95,33 @@ struct ConformanceTests {
             let minimum = Self.minimumPassed[r.name] ?? 0
             #expect(r.passed >= minimum, "\(r.name): \(r.passed) passed, pinned minimum \(minimum)")
         }
+    }
+
+    /// Where the checker disagreements are written.
+    static let checkerReportPath = "/tmp/signet-cel-checker.txt"
+
+    /// Pinned maximum of checked tests whose checking fails or whose deduced type disagrees with the value.
+    static let maximumCheckerDisagreements = 0
+
+    /// The checker over the whole suite: every runnable, checked test must type-check, and the deduced type
+    /// must be the evaluated value's type (or dyn).
+    @Test func checkerAgreesWithEvaluation() throws {
+        let files = try ConformanceData.files()
+        var checked = 0
+        var problems: [String] = []
+        for url in files {
+            let file = try ConformanceData.load(url)
+            for t in file.tests {
+                if ConformanceRunner.skipReason(t) == nil, !t.disableCheck, !t.checkOnly { checked += 1 }
+                // Every expression of the suite (protobuf, disable_check and parse tests too) is checked
+                // without trapping; errors are fine there.
+                _ = try? ConformanceRunner.environment(t).check(t.expr)
+                if let p = ConformanceRunner.checkerDisagreement(t) { problems.append("\(t.id): \(t.expr)\n     \(p)") }
+            }
+        }
+        print("checker: \(checked) checked tests, \(problems.count) disagreements")
+        try? (problems.joined(separator: "\n") + "\n").write(toFile: Self.checkerReportPath, atomically: true, encoding: .utf8)
+        #expect(checked > 1000)
+        #expect(problems.count <= Self.maximumCheckerDisagreements, "see \(Self.checkerReportPath)")
     }
 }
