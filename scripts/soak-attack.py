@@ -2,18 +2,24 @@
 """Hostile clients for scripts/soak (issue 10), loopback only, bounded in count and time.
 
 Usage: soak-attack.py HOST PORT CAFILE SECONDS REGISTRY
-Runs, in rounds until SECONDS have passed: idle TCP connections, half TLS handshakes, TLS
-connections holding an unfinished 16 KB body, AdmissionReviews naming 10,000 images, bodies with
-broken surrogates, huge ?timeout= values and junk. Prints counters as JSON at the end; exits 1
-if the server stopped answering /healthz.
+First a flood: 5,000 connections opened at once (2,000 idle, 2,000 half TLS handshakes, 1,000
+TLS connections holding an unfinished 16 KB body) and held 15 s, with the /healthz latency of that
+phase and the server's RSS at its end reported apart (`flood_*`). Then, in rounds until SECONDS
+have passed: idle TCP connections, half TLS handshakes, unfinished bodies, AdmissionReviews naming
+10,000 images, bodies with broken surrogates, huge ?timeout= values and junk. /healthz is probed
+over a new TLS connection every 0.5 s throughout. Prints counters as JSON at the end; exits 1 if
+the server stopped answering /healthz.
 """
 import json, socket, ssl, sys, threading, time
 
 host, port, cafile, seconds, registry = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
+server_pid = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 deadline = time.monotonic() + seconds
 ctx = ssl.create_default_context(cafile=cafile)
 stats = {"idle": 0, "half_tls": 0, "slow_body": 0, "many_images": 0, "surrogate": 0, "timeout": 0,
-         "junk": 0, "healthz_max_ms": 0.0, "healthz_fail": 0, "responses": {}}
+         "junk": 0, "healthz_max_ms": 0.0, "healthz_fail": 0, "responses": {},
+         "flood_connections": 0, "flood_healthz_max_ms": 0.0, "flood_healthz_fail": 0, "flood_rss_mib": 0}
+flooding = threading.Event()
 lock = threading.Lock()
 
 def bump(key, n=1):
@@ -48,7 +54,17 @@ def post(path, body, timeout=15):
     with lock:
         stats["responses"][code] = stats["responses"].get(code, 0) + 1
 
-def hold(kind, n):
+def rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+def hold(kind, n, seconds_held=3, counter=None):
     socks = []
     for _ in range(n):
         if time.monotonic() > deadline:
@@ -64,9 +80,11 @@ def hold(kind, n):
                 s = t
             socks.append(s)
             bump(kind)
+            if counter:
+                bump(counter)
         except Exception:  # noqa: BLE001
             pass
-    time.sleep(3)
+    time.sleep(seconds_held)
     for s in socks:
         try:
             s.close()
@@ -85,16 +103,34 @@ def healthz():
             ms = (time.monotonic() - start) * 1000
             with lock:
                 stats["healthz_max_ms"] = max(stats["healthz_max_ms"], round(ms, 1))
+                if flooding.is_set():
+                    stats["flood_healthz_max_ms"] = max(stats["flood_healthz_max_ms"], round(ms, 1))
             if not ok:
                 bump("healthz_fail")
+                if flooding.is_set():
+                    bump("flood_healthz_fail")
         except Exception:  # noqa: BLE001
             bump("healthz_fail")
+            if flooding.is_set():
+                bump("flood_healthz_fail")
         time.sleep(0.5)
 
 many = review([f"{registry}/soak/img:{i}" for i in range(10000)])
 surrogate = b'{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"\\ud800\\u0041"}}'
 threads = [threading.Thread(target=healthz, daemon=True)]
 threads[0].start()
+# The flood: 5,000 connections at once, held 15 s.
+flooding.set()
+flood = [threading.Thread(target=hold, args=(kind, n, 15, "flood_connections"))
+         for kind, n in (("idle", 1000), ("idle", 1000), ("half_tls", 1000), ("half_tls", 1000), ("slow_body", 1000))]
+for t in flood:
+    t.start()
+time.sleep(12)
+if server_pid:
+    stats["flood_rss_mib"] = rss_mib(server_pid)
+for t in flood:
+    t.join()
+flooding.clear()
 while time.monotonic() < deadline:
     round_threads = [
         threading.Thread(target=hold, args=("idle", 700)),
