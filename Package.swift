@@ -104,7 +104,7 @@ let package = Package(
         // SignetPolicy's `ImageVerifier` over a real registry, and the one error classification.
         .target(
             name: "SignetVerification",
-            dependencies: ["SignetPolicy", "SignetOCI", "SignetSigning", "SignetKMS"],
+            dependencies: ["SignetPolicy", "SignetOCI", "SignetSigning", "SignetKMS", "SignetPrimitives"],
             swiftSettings: swiftSettings
         ),
         .target(

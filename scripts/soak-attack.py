@@ -14,11 +14,13 @@ import json, socket, ssl, sys, threading, time
 
 host, port, cafile, seconds, registry = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
 server_pid = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+metrics_port = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 deadline = time.monotonic() + seconds
 ctx = ssl.create_default_context(cafile=cafile)
 stats = {"idle": 0, "half_tls": 0, "slow_body": 0, "many_images": 0, "surrogate": 0, "timeout": 0,
          "junk": 0, "healthz_max_ms": 0.0, "healthz_fail": 0, "responses": {},
-         "flood_connections": 0, "flood_healthz_max_ms": 0.0, "flood_healthz_fail": 0, "flood_rss_mib": 0}
+         "flood_connections": 0, "flood_healthz_max_ms": 0.0, "flood_healthz_fail": 0, "flood_rss_mib": 0,
+         "metrics_healthz_max_ms": 0.0, "metrics_healthz_fail": 0}
 flooding = threading.Event()
 lock = threading.Lock()
 
@@ -115,10 +117,29 @@ def healthz():
                 bump("flood_healthz_fail")
         time.sleep(0.5)
 
+def metrics_healthz():
+    """/healthz on the plain-HTTP metrics listener: its own accept queue, apart from the flood."""
+    while time.monotonic() < deadline:
+        start = time.monotonic()
+        try:
+            s = socket.create_connection((host, metrics_port), timeout=5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            ok = s.recv(100).startswith(b"HTTP/1.1 200")
+            s.close()
+            with lock:
+                stats["metrics_healthz_max_ms"] = max(stats["metrics_healthz_max_ms"], round((time.monotonic() - start) * 1000, 1))
+            if not ok:
+                bump("metrics_healthz_fail")
+        except Exception:  # noqa: BLE001
+            bump("metrics_healthz_fail")
+        time.sleep(0.5)
+
 many = review([f"{registry}/soak/img:{i}" for i in range(10000)])
 surrogate = b'{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"\\ud800\\u0041"}}'
 threads = [threading.Thread(target=healthz, daemon=True)]
 threads[0].start()
+if metrics_port:
+    threading.Thread(target=metrics_healthz, daemon=True).start()
 # The flood: 5,000 connections at once, held 15 s.
 flooding.set()
 flood = [threading.Thread(target=hold, args=(kind, n, 15, "flood_connections"))

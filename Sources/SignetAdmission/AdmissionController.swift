@@ -158,6 +158,17 @@ public final class AdmissionController: AdmissionReviewer {
         return parts.joined(separator: " and ")
     }
 
+    /// One verification of the plan, with the policy it is cached for (a ClusterPolicy's name and
+    /// version; the ImageValidatingPolicies share one owner: their requests carry everything the
+    /// result depends on).
+    struct PlannedVerification: Sendable {
+        var request: ImageVerificationRequest
+        var owner: String
+        var version: String
+    }
+
+    static let imagePolicyOwner = "ImageValidatingPolicy"
+
     /// What the pipeline produced for one request.
     public enum Evaluation: Sendable {
         /// The engine's results.
@@ -182,7 +193,7 @@ public final class AdmissionController: AdmissionReviewer {
         // 1. Plan.
         var engines: [PolicyEngine] = []
         engines.reserveCapacity(set.engines.count)
-        var planned: [(request: ImageVerificationRequest, policy: LoadedPolicy)] = []
+        var planned: [PlannedVerification] = []
         var seen = Set<ImageVerificationRequest>()
         var images = Set<String>()
         for (index, lp) in set.policies.enumerated() {
@@ -191,7 +202,16 @@ public final class AdmissionController: AdmissionReviewer {
             engines.append(engine)
             guard fixed[index] == nil, engine.hasVerifyImages else { continue }
             for request in engine.verificationPlan(object, admission: admission).requests where seen.insert(request).inserted {
-                planned.append((request, lp))
+                planned.append(PlannedVerification(request: request, owner: lp.policy.name, version: lp.version))
+                images.insert(request.reference.description)
+            }
+        }
+        // ImageValidatingPolicies add their (image × attestor) requests to the same plan: one
+        // verification, one cache and one image limit for every policy kind.
+        if let cel = set.celEngine, cel.hasImagePolicies {
+            for request in cel.imageVerificationPlan(object, admission: admission, context: engineConfiguration.cel)
+                where seen.insert(request).inserted {
+                planned.append(PlannedVerification(request: request, owner: Self.imagePolicyOwner, version: ""))
                 images.insert(request.reference.description)
             }
         }
@@ -209,25 +229,27 @@ public final class AdmissionController: AdmissionReviewer {
             }
         }
         // CEL policies: pure and synchronous under their cost budget (cluster data: the namespace labels looked up above)
-        if let cel = set.celEngine { response.policies += cel.evaluate(object, admission: admission, context: engineConfiguration.cel) }
+        if let cel = set.celEngine {
+            response.policies += cel.evaluate(object, admission: admission, context: engineConfiguration.cel,
+                                              verifications: results, secondPass: secondPass)
+        }
         return .evaluated(response)
     }
 
     /// Verifies the planned requests: grouped by image (one registry pass for all its keys), at
     /// most `imageConcurrency` images at once, each waiting for a server-wide slot, all bounded by
     /// `deadline`. Every request gets a typed result; nothing throws.
-    func verifyAll(_ planned: [(request: ImageVerificationRequest, policy: LoadedPolicy)],
-                   deadline: ContinuousClock.Instant) async -> VerificationResults {
+    func verifyAll(_ planned: [PlannedVerification], deadline: ContinuousClock.Instant) async -> VerificationResults {
         var results: VerificationResults = [:]
         guard let verification else {
-            for (request, _) in planned { results[request] = .error("no image verifier is configured") }
+            for item in planned { results[item.request] = .error("no image verifier is configured") }
             return results
         }
         // Warm path: digest references already verified need no task, no timer, no call.
-        var groups: [String: [(request: ImageVerificationRequest, policy: LoadedPolicy)]] = [:]
+        var groups: [String: [PlannedVerification]] = [:]
         var order: [String] = []
         for item in planned {
-            if let hit = verification.cachedResult(item.request, policy: item.policy.policy.name, version: item.policy.version) {
+            if let hit = verification.cachedResult(item.request, policy: item.owner, version: item.version) {
                 results[item.request] = hit
                 continue
             }
@@ -247,7 +269,7 @@ public final class AdmissionController: AdmissionReviewer {
                     do {
                         return try await withDeadline(deadline, what: "verifying \(image)") {
                             try await slots.run {
-                                await verification.verifyGroup(items.map { ($0.request, $0.policy.policy.name, $0.policy.version) })
+                                await verification.verifyGroup(items.map { ($0.request, $0.owner, $0.version) })
                             }
                         }
                     } catch let error as SignetAdmissionError where error.code == .timeout {

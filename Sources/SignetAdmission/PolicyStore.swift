@@ -34,17 +34,23 @@ public struct PolicySet: Sendable {
     private let subsets: [PolicyGroup: PolicySet]
 
     public init(policies: [LoadedPolicy], exceptions: [PolicyException] = [], diagnostics: [Diagnostic] = [],
-                validatingPolicies: [ValidatingPolicy] = [], bindings: [ValidatingAdmissionPolicyBinding] = [], celExceptions: [CELPolicyException] = []) {
+                validatingPolicies: [ValidatingPolicy] = [], bindings: [ValidatingAdmissionPolicyBinding] = [], celExceptions: [CELPolicyException] = [],
+                imagePolicies: [ImageValidatingPolicy] = []) {
+        // `evaluation.admission.enabled: false` keeps a CEL policy out of admission (background only).
+        let validatingPolicies = validatingPolicies.filter(\.admission)
+        let imagePolicies = imagePolicies.filter(\.base.admission)
         let engines = policies.map { PolicyEngine(policies: [$0.policy], exceptions: exceptions) }
         func celEngine(_ group: PolicyGroup?) -> CELPolicyEngine? {
             let keep = validatingPolicies.filter { group?.contains(failurePolicy: $0.failurePolicy) ?? true }
-            return keep.isEmpty ? nil : CELPolicyEngine(policies: keep, bindings: bindings, exceptions: celExceptions)
+            let ivKeep = imagePolicies.filter { group?.contains(failurePolicy: $0.failurePolicy) ?? true }
+            return keep.isEmpty && ivKeep.isEmpty ? nil : CELPolicyEngine(policies: keep, bindings: bindings, exceptions: celExceptions, imagePolicies: ivKeep)
         }
         var subsets: [PolicyGroup: PolicySet] = [:]
         for group in [PolicyGroup.fail, .ignore] {
             let keep = policies.indices.filter { group.contains(failurePolicy: policies[$0].policy.failurePolicy) }
             let celKeep = validatingPolicies.filter { group.contains(failurePolicy: $0.failurePolicy) }
-            guard keep.count != policies.count || celKeep.count != validatingPolicies.count else { continue }
+            let ivKeep = imagePolicies.filter { group.contains(failurePolicy: $0.failurePolicy) }
+            guard keep.count != policies.count || celKeep.count != validatingPolicies.count || ivKeep.count != imagePolicies.count else { continue }
             subsets[group] = PolicySet(policies: keep.map { policies[$0] }, exceptions: exceptions, diagnostics: diagnostics,
                                        engines: keep.map { engines[$0] }, subsets: [:], celEngine: celEngine(group))
         }
@@ -157,6 +163,7 @@ public final class PolicyStore: Sendable {
         var validatingPolicies: [ValidatingPolicy] = []
         var bindings: [ValidatingAdmissionPolicyBinding] = []
         var celExceptions: [CELPolicyException] = []
+        var imagePolicies: [ImageValidatingPolicy] = []
         for file in FileFingerprint.files(in: directory, extensions: extensions) {
             guard let data = FileManager.default.contents(atPath: file) else {
                 errors.append("\(file): cannot read")
@@ -169,7 +176,8 @@ public final class PolicyStore: Sendable {
                 // Yams' document sequence ends quietly at a syntax error: text that yields nothing
                 // is malformed, not empty.
                 if result.policies.isEmpty && result.otherDocuments.isEmpty && result.validatingPolicies.isEmpty
-                    && result.admissionPolicyBindings.isEmpty && result.celExceptions.isEmpty && result.diagnostics.isEmpty && Self.hasContent(text) {
+                    && result.admissionPolicyBindings.isEmpty && result.celExceptions.isEmpty && result.imageValidatingPolicies.isEmpty
+                    && result.diagnostics.isEmpty && Self.hasContent(text) {
                     errors.append("\(file): not valid YAML (no document could be read)")
                     continue
                 }
@@ -180,6 +188,12 @@ public final class PolicyStore: Sendable {
                     let compileErrors = CELPolicyEngine(policies: [p]).diagnostics.filter { $0.severity == .error }
                     let errs = p.diagnostics.filter { $0.severity == .error } + compileErrors
                     if errs.isEmpty { validatingPolicies.append(p); diagnostics += p.diagnostics }
+                    else { errors.append("\(file): policy \(p.name) is invalid: " + errs.map(\.description).joined(separator: "; ")) }
+                }
+                for p in result.imageValidatingPolicies {
+                    let compileErrors = CELPolicyEngine(policies: [], imagePolicies: [p]).diagnostics.filter { $0.severity == .error }
+                    let errs = p.diagnostics.filter { $0.severity == .error } + compileErrors
+                    if errs.isEmpty { imagePolicies.append(p); diagnostics += p.diagnostics }
                     else { errors.append("\(file): policy \(p.name) is invalid: " + errs.map(\.description).joined(separator: "; ")) }
                 }
                 // Anything else in the policy directory is a mistake (or a YAML parse that went
@@ -214,6 +228,6 @@ public final class PolicyStore: Sendable {
             throw SignetAdmissionError(.policy, "rejected policy set: " + errors.joined(separator: "; "))
         }
         return PolicySet(policies: policies, exceptions: exceptions, diagnostics: diagnostics,
-                         validatingPolicies: validatingPolicies, bindings: bindings, celExceptions: celExceptions)
+                         validatingPolicies: validatingPolicies, bindings: bindings, celExceptions: celExceptions, imagePolicies: imagePolicies)
     }
 }

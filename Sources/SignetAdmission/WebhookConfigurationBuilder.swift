@@ -167,7 +167,10 @@ public struct WebhookConfigurationBuilder: Sendable {
     struct Target: Hashable { var group, version, resource, scope: String }
 
     /// Derives the webhooks from `policies` (invalid and `admission: false` policies are left out).
-    public func build(_ policies: [ClusterPolicy], validatingPolicies: [ValidatingPolicy] = []) throws -> Result {
+    /// ImageValidatingPolicies get the validate webhook (their validations, `verifyDigest`,
+    /// `required`) and, with `mutateDigest`, the mutate webhook for CREATE and UPDATE as well.
+    public func build(_ policies: [ClusterPolicy], validatingPolicies: [ValidatingPolicy] = [],
+                      imagePolicies: [ImageValidatingPolicy] = []) throws -> Result {
         var mutating: [Webhook] = []
         var validating: [Webhook] = []
         for group in [PolicyGroup.ignore, .fail] {
@@ -191,9 +194,19 @@ public struct WebhookConfigurationBuilder: Sendable {
                 }
                 if used { timeout = max(timeout, policy.webhookTimeoutSeconds) }
             }
-            for vp in validatingPolicies where vp.admission && !vp.isInvalid && vp.mode == .kubernetes && group.contains(failurePolicy: vp.failurePolicy) {
+            for vp in validatingPolicies + imagePolicies.map(\.base)
+            where vp.admission && !vp.isInvalid && vp.mode == .kubernetes && group.contains(failurePolicy: vp.failurePolicy) {
                 collect(vp, into: &validateTargets)
                 timeout = max(timeout, vp.webhookTimeoutSeconds)
+            }
+            for ip in imagePolicies where ip.validationConfiguration.mutateDigest && ip.base.admission && !ip.base.isInvalid
+                && ip.base.mode == .kubernetes && group.contains(failurePolicy: ip.failurePolicy) {
+                var mutate: [Target: Set<String>] = [:]
+                collect(ip.base, into: &mutate)
+                for (target, ops) in mutate {
+                    let kept = ops.intersection(Self.mutateOperations)
+                    if !kept.isEmpty { mutateTargets[target, default: []].formUnion(kept) }
+                }
             }
             timeout = min(timeout, 30)
             let suffix = group.rawValue

@@ -38,8 +38,8 @@ public struct CompiledCELChecks: Sendable {
     /// `rewrite` transforms every expression first (autogen for Pod controllers).
     static func compile(matchConditions mc: [NamedCELExpression], variables vs: [NamedCELExpression], validations vals: [CELValidation],
                         auditAnnotations aa: [CELAuditAnnotation], pathPrefix: String,
-                        rewrite: (String) -> String = { $0 }, report: (String, String) -> Void) -> CompiledCELChecks {
-        let env = KyvernoCELLibrary.environment
+                        rewrite: (String) -> String = { $0 }, environment env: CELEnvironment = KyvernoCELLibrary.environment,
+                        report: (String, String) -> Void) -> CompiledCELChecks {
         func c(_ source: String, _ path: String) -> CELProgram? {
             do { return try env.compile(rewrite(source)) } catch { report(path, "compilation failed: \(error.message)"); return nil }
         }
@@ -154,7 +154,7 @@ enum CELActivationBuilder {
             out["namespaceObject"] = .null
         }
         out["params"] = params.map { CELValue(json: $0) } ?? .null
-        out["authorizer"] = .null
+        out.merge(KyvernoCELLibrary.authorizerVariables(context.data.authorizer, admission: admission, info: info)) { _, new in new }
         out["exceptions"] = .null
         return out
     }
@@ -182,10 +182,14 @@ public struct CELPolicyEngine: Sendable {
     public let exceptions: [CELPolicyException]
     let plans: [CELPolicyPlan]
     let exceptionPlans: [(exception: CELPolicyException, conditions: CompiledCELChecks)]
+    /// ImageValidatingPolicies / NamespacedImageValidatingPolicies (see ImageValidatingPolicyEngine.swift).
+    public let imagePolicies: [ImageValidatingPolicy]
+    let imagePlans: [ImagePolicyPlan]
     /// Compile errors and other findings, by policy.
     public let diagnostics: [Diagnostic]
 
-    public init(policies: [ValidatingPolicy], bindings: [ValidatingAdmissionPolicyBinding] = [], exceptions: [CELPolicyException] = []) {
+    public init(policies: [ValidatingPolicy], bindings: [ValidatingAdmissionPolicyBinding] = [], exceptions: [CELPolicyException] = [],
+                imagePolicies: [ImageValidatingPolicy] = []) {
         self.policies = policies
         self.bindings = bindings
         self.exceptions = exceptions
@@ -197,6 +201,14 @@ public struct CELPolicyEngine: Sendable {
             diags += d
         }
         self.plans = plans
+        self.imagePolicies = imagePolicies
+        var imagePlans: [ImagePolicyPlan] = []
+        for p in imagePolicies {
+            let (plan, d) = ImageValidatingPolicyEngine.compile(p)
+            imagePlans.append(plan)
+            diags += d
+        }
+        self.imagePlans = imagePlans
         self.exceptionPlans = exceptions.map { e in
             (e, CompiledCELChecks.compile(matchConditions: e.matchConditions, variables: [], validations: [], auditAnnotations: [],
                                            pathPrefix: "spec.", report: { path, msg in diags.append(Diagnostic(.error, path: "PolicyException/\(e.name): \(path)", msg)) }))
@@ -220,11 +232,11 @@ public struct CELPolicyEngine: Sendable {
         return s.replacingOccurrences(of: "\u{0}OLD\u{0}", with: "old" + templatePath.prefix(1).uppercased() + templatePath.dropFirst() + ".")
     }
 
-    static func plan(_ p: ValidatingPolicy) -> (CELPolicyPlan, [Diagnostic]) {
+    static func plan(_ p: ValidatingPolicy, environment: CELEnvironment = KyvernoCELLibrary.environment) -> (CELPolicyPlan, [Diagnostic]) {
         var diags: [Diagnostic] = []
         func compile(_ rewrite: (String) -> String) -> CompiledCELChecks {
             CompiledCELChecks.compile(matchConditions: p.matchConditions, variables: p.variables, validations: p.validations,
-                                      auditAnnotations: p.auditAnnotations, pathPrefix: "spec.", rewrite: rewrite,
+                                      auditAnnotations: p.auditAnnotations, pathPrefix: "spec.", rewrite: rewrite, environment: environment,
                                       report: { path, msg in diags.append(Diagnostic(.error, path: "\(p.displayName): \(path)", msg)) })
         }
         var variants = [CELPolicyVariant(ruleName: p.name, match: p.matchConstraints, checks: compile { $0 })]
@@ -242,7 +254,7 @@ public struct CELPolicyEngine: Sendable {
                 // autogen variants only report compile errors of the original expression once
                 let checks = CompiledCELChecks.compile(matchConditions: p.matchConditions, variables: p.variables, validations: p.validations,
                                                        auditAnnotations: p.auditAnnotations, pathPrefix: "spec.",
-                                                       rewrite: { rewrite($0, specPath: specPath) }, report: { _, _ in })
+                                                       rewrite: { rewrite($0, specPath: specPath) }, environment: environment, report: { _, _ in })
                 variants.append(CELPolicyVariant(ruleName: name, match: m, checks: checks))
             }
         }
@@ -280,6 +292,14 @@ public struct CELPolicyEngine: Sendable {
                                        failurePolicy: plan.policy.failurePolicy, rules: []))
         }
         return out
+    }
+
+    /// Evaluates every policy on a Kubernetes object: the validating policies, then the image
+    /// validating policies on the results of `imageVerificationPlan`'s requests. Pure.
+    public func evaluate(_ resource: JSONValue, admission: AdmissionInfo, context: CELRequestContext = .init(),
+                         verifications: VerificationResults, secondPass: SecondPassImages) -> [PolicyResult] {
+        evaluate(resource, admission: admission, context: context)
+            + evaluateImagePolicies(resource, admission: admission, context: context, verifications: verifications, secondPass: secondPass)
     }
 
     /// Evaluates the JSON-mode policies (`evaluation.mode: JSON`) on any JSON document.

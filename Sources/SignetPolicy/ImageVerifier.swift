@@ -124,13 +124,18 @@ public struct ImageVerificationResult: Sendable, Hashable {
     /// Why it did not verify or could not run (lowercase, Kyverno's wording where there is one), or a note.
     public var message: String
 
+    /// For a verified attestation request: the predicate of the verified in-toto statement
+    /// (`extractPayload` in ImageValidatingPolicies). Nil for signatures, or when not kept.
+    public var payload: JSONValue?
+
     /// True when a signature verified.
     public var verified: Bool { status == .verified }
 
-    public init(status: Status, digest: String?, message: String) {
+    public init(status: Status, digest: String?, message: String, payload: JSONValue? = nil) {
         self.status = status
         self.digest = digest
         self.message = message
+        self.payload = payload
     }
 
     public init(verified: Bool, digest: String?, message: String) {

@@ -13,6 +13,11 @@ public struct KyvernoCELData: Sendable {
     public var globalContext: [String: GlobalContextEntry]
     /// Canned HTTP responses by URL (test mocks); nil turns `http` calls into errors.
     public var httpResponses: [String: JSONValue]?
+    /// Image data by reference, as `image.GetMetadata(ref)` returns it (test file `context`
+    /// `spec.images`, or fetched from registries before evaluation: `PrefetchedImageData`).
+    public var images: [String: JSONValue] = [:]
+    /// Answers the `authorizer` variable's checks; nil binds `authorizer` to null.
+    public var authorizer: (any KubernetesAuthorizer)?
 
     /// A global context entry.
     public struct GlobalContextEntry: Sendable {
@@ -128,7 +133,7 @@ public enum KyvernoCELLibrary {
         var options = CELOptions()
         options.costLimit = 10_000_000
         return CELEnvironment(variables: variableNames.map { CELVariable($0) },
-                              libraries: CELExtensions.all + [library], options: options)
+                              libraries: CELExtensions.all + [library, KyvernoCELExtras.library, authorizerLibrary], options: options)
     }()
 
     /// The activation variables for the data handles.
@@ -136,14 +141,23 @@ public enum KyvernoCELLibrary {
         ["resource": .opaque(KyvernoResourceHandle(data: data)),
          "globalContext": .opaque(KyvernoGlobalContextHandle(data: data)),
          "http": .opaque(KyvernoHTTPHandle(data: data)),
-         "image": .opaque(KyvernoImageFunctions())]
+         "image": .opaque(KyvernoImageFunctions(images: data.images))]
     }
 
-    /// `image.GetMetadata(ref)` needs a registry: unavailable during a pure evaluation.
+    /// The `image` variable: `image.GetMetadata(ref)` answers from data fetched before evaluation.
     struct KyvernoImageFunctions: CELOpaque {
+        let images: [String: JSONValue]
         var celType: CELType { .opaque("kyverno.imagedata") }
         func isEqual(to other: any CELOpaque) -> Bool { false }
         var description: String { "image" }
+    }
+
+    /// `image.GetMetadata(ref)`: the prefetched data for exactly `ref` (Kyverno's CLI looks its
+    /// context images up by the same string); a miss is an error value, as in Kyverno.
+    static func imageMetadata(_ handle: CELValue, _ ref: CELValue) -> CELValue {
+        guard case .opaque(let o) = handle, let h = o as? KyvernoImageFunctions, let r = ref.stringValue else { return .error(.noMatchingOverload, "GetMetadata") }
+        guard let data = h.images[r] else { return .error(.invalidArgument, "failed to get image data: image data for \(r) not found in the context") }
+        return CELValue(json: data)
     }
 
     static func imageValue(_ s: String) -> CELValue {
@@ -201,10 +215,8 @@ public enum KyvernoCELLibrary {
                 guard args.count == 4, case .opaque(let o) = args[0], let http = o as? KyvernoHTTPHandle, let u = args[1].stringValue else { return .error(.noMatchingOverload, "Post") }
                 return http.call(u)
             }),
-        CELFunction("GetMetadata",
-            .method("kyverno_image_get_metadata", .opaque("kyverno.imagedata"), .string) { _, ref in
-                .error(.unsupported, "image.GetMetadata(\(ref.stringValue ?? "")) needs registry access, which CEL evaluation does not do")
-            }),
+        CELFunction("GetMetadata", .method("kyverno_image_get_metadata", .opaque("kyverno.imagedata"), .string) { h, ref in imageMetadata(h, ref) }),
+        CELFunction("getMetadata", .method("kyverno_image_get_metadata_camel", .opaque("kyverno.imagedata"), .string) { h, ref in imageMetadata(h, ref) }),
         CELFunction("image", .function("kyverno_image", .string) { s in s.stringValue.map(imageValue) ?? .error(.noMatchingOverload, "image") }),
         CELFunction("parseImageReference", .function("kyverno_parse_image_reference", .string) { s in s.stringValue.map(imageValue) ?? .error(.noMatchingOverload, "parseImageReference") }),
         CELFunction("isImage", .function("kyverno_is_image", .string) { s in .bool((try? Reference(parsing: s.stringValue ?? "")) != nil) }),

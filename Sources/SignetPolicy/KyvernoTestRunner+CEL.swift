@@ -17,6 +17,8 @@ extension KyvernoTestRunner {
         var policies: [ValidatingPolicy] = []
         var bindings: [ValidatingAdmissionPolicyBinding] = []
         var exceptions: [CELPolicyException] = []
+        /// ImageValidatingPolicies (results named with `isImageValidatingPolicy`).
+        var imagePolicies: [ImageValidatingPolicy] = []
         var data = KyvernoCELData()
         var paramResources: [JSONValue] = []
         /// Namespace objects from the values file, by name (for `namespaceObject`).
@@ -26,6 +28,7 @@ extension KyvernoTestRunner {
 
         mutating func add(_ r: PolicyLoader.Result) {
             policies += r.validatingPolicies
+            imagePolicies += r.imageValidatingPolicies
             bindings += r.admissionPolicyBindings
             exceptions += r.celExceptions
         }
@@ -45,8 +48,13 @@ extension KyvernoTestRunner {
                 return doc[key]?.arrayValue?.compactMap(\.stringValue) ?? []
             }
             for p in paths("context") {
-                for d in try docs(p) { data.resources += (d["spec"]?["resources"]?.arrayValue ?? []).map(KyvernoTestRunner.cliNormalize) }
+                for d in try docs(p) {
+                    data.resources += (d["spec"]?["resources"]?.arrayValue ?? []).map(KyvernoTestRunner.cliNormalize)
+                    data.images.merge(KyvernoTestRunner.contextImages(d), uniquingKeysWith: { _, new in new })
+                }
             }
+            // no cluster: `authorizer` checks are answered as Kyverno's CLI answers them
+            data.authorizer = OfflineKubernetesAuthorizer()
             for p in paths("clusterResources") {
                 for d in try docs(p) {
                     // a `cli.kyverno.io` ClusterResource document wraps its objects in `spec.resources`
@@ -98,7 +106,9 @@ extension KyvernoTestRunner {
                     if let n = ns["metadata"]?["name"]?.stringValue { namespaces[n] = ns }
                 }
             }
-            if !policies.isEmpty { engine = CELPolicyEngine(policies: policies, bindings: bindings, exceptions: exceptions) }
+            if !policies.isEmpty || !imagePolicies.isEmpty {
+                engine = CELPolicyEngine(policies: policies, bindings: bindings, exceptions: exceptions, imagePolicies: imagePolicies)
+            }
         }
 
         /// `engine` with the CEL policies and the cluster data attached for `resource`.

@@ -42,6 +42,8 @@ public struct KyvernoTestRunner: Sendable {
     public var strict: Bool
     /// Verifier for verifyImages rules (nil: such rules report an error).
     public var verifier: (any ImageVerifier)?
+    /// Reads registry image data for images the test's `context` does not list (nil: none).
+    public var imageDataProvider: (any ImageDataProvider)?
 
     public init(fileSystem: any TestFileSystem = LocalFileSystem(), fileName: String = "kyverno-test.yaml", strict: Bool = false, verifier: (any ImageVerifier)? = nil) {
         self.fileSystem = fileSystem
@@ -207,8 +209,10 @@ public struct KyvernoTestRunner: Sendable {
 
         do { try celInputs.load(test: doc, values: valuesDocs, directory: dir, fileSystem: fileSystem) }
         catch { return failed("error: failed to load CEL test inputs (\(error))", name: name) }
-        if let ce = celInputs.engine { diags += ce.diagnostics + celInputs.policies.flatMap(\.diagnostics) }
+        if let ce = celInputs.engine { diags += ce.diagnostics + celInputs.policies.flatMap(\.diagnostics) + celInputs.imagePolicies.flatMap(\.diagnostics) }
         variableValues.readTestContext(test: doc, directory: dir, resources: resources, fileSystem: fileSystem)
+        // `globalContextEntries` also answer ClusterPolicy `globalReference` entries (Kyverno CLI)
+        for (n, e) in celInputs.data.globalContext where variableValues.globalContext[n] == nil { variableValues.globalContext[n] = e.data }
         var engineConfiguration = PolicyEngine.Configuration()
         engineConfiguration.variables = variableValues
         let engine = PolicyEngine(policies: policies, exceptions: exceptions, verifier: verifier, configuration: engineConfiguration)
@@ -222,7 +226,7 @@ public struct KyvernoTestRunner: Sendable {
                 a.requestKind = (s.parent.0, s.parent.1, s.parent.2)
                 a.subresource = s.name.split(separator: "/").dropFirst().first.map(String.init) ?? ""
             }
-            let r = await celInputs.attach(engine, for: res).evaluate(res, admission: a)
+            let r = await celInputs.attach(engine, for: res).withImageData(for: res, provider: imageDataProvider).evaluate(res, admission: a)
             responses.append(([res["apiVersion"]?.stringValue ?? "", info.kind, info.namespace, info.name], r))
         }
         responses += celInputs.payloadResponses()

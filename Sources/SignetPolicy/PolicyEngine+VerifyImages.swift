@@ -20,14 +20,22 @@ extension PolicyEngine {
     /// Every verification the evaluation of `resource` can look at: each (image, attestor entry,
     /// key) of each verifyImages rule that matches, computed from the policies alone, before any
     /// verification runs. `evaluate(_:admission:verifications:)` only reads results of these.
+    /// Image validating policies (`celEngine`) add theirs after the ClusterPolicies'.
     public func verificationPlan(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo()) -> VerificationPlan {
         guard admission.operation != "DELETE", hasVerifyImages else { return VerificationPlan() }
+        let imageRequests = celEngine?.imageVerificationPlan(resource, admission: admission, context: configuration.cel) ?? []
+        return VerificationPlan(requests: clusterPolicyRequests(resource, admission: admission) + imageRequests)
+    }
+
+    /// The ClusterPolicy verifyImages part of `verificationPlan`.
+    func clusterPolicyRequests(_ resource: JSONValue, admission: AdmissionInfo) -> [ImageVerificationRequest] {
+        guard plans.contains(where: { !$0.imageRules.isEmpty }) else { return [] }
         let info = ResourceInfo(resource)
         let subject = Matcher.subject(info, admission)
         var requests: [ImageVerificationRequest] = []
         // The resource's images, extracted once for every rule (not once per rule).
         let images = KyvernoImage.extract(from: resource, kind: info.kind)
-        guard !images.isEmpty else { return VerificationPlan() }
+        guard !images.isEmpty else { return [] }
         for plan in plans where plan.invalid == nil {
             for rp in plan.imageRules {
                 if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
@@ -60,7 +68,7 @@ extension PolicyEngine {
                 }
             }
         }
-        return VerificationPlan(requests: requests)
+        return requests
     }
 
     /// The request for one image, entry and key (the same in the plan and in the evaluation).

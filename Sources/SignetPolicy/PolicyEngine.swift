@@ -74,8 +74,9 @@ public struct PolicyEngine: Sendable {
         return PolicyEngine(policies: policies, plans: plans, exceptions: exceptions, verifier: verifier, configuration: c, celEngine: celEngine)
     }
 
-    /// True when some rule of some policy (autogen rules included) has verifyImages.
-    public var hasVerifyImages: Bool { plans.contains { !$0.imageRules.isEmpty } }
+    /// True when some rule of some policy (autogen rules included) has verifyImages, or an
+    /// image validating policy is loaded: evaluations need verification results.
+    public var hasVerifyImages: Bool { plans.contains { !$0.imageRules.isEmpty } || (celEngine?.hasImagePolicies ?? false) }
 
     // MARK: - Entry points
 
@@ -129,7 +130,9 @@ public struct PolicyEngine: Sendable {
             out.append(evaluate(plan, resource: resource, info: info, subject: subject, admission: admission,
                                 verifications: verifications, secondPass: secondPass))
         }
-        if let celEngine { out += celEngine.evaluate(resource, admission: admission, context: configuration.cel) }
+        if let celEngine {
+            out += celEngine.evaluate(resource, admission: admission, context: configuration.cel, verifications: verifications, secondPass: secondPass)
+        }
         return EngineResponse(resource: info, policies: out)
     }
 

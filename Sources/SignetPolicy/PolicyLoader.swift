@@ -22,6 +22,8 @@ public struct PolicyLoader: Sendable {
         public var admissionPolicyBindings: [ValidatingAdmissionPolicyBinding] = []
         /// `policies.kyverno.io` PolicyExceptions.
         public var celExceptions: [CELPolicyException] = []
+        /// ImageValidatingPolicy / NamespacedImageValidatingPolicy documents (their findings in `diagnostics` of each).
+        public var imageValidatingPolicies: [ImageValidatingPolicy] = []
     }
 
     /// Parses YAML text (several documents, `List`s) and loads the policies in it.
@@ -53,6 +55,7 @@ public struct PolicyLoader: Sendable {
                 result.validatingPolicies += r.validatingPolicies
                 result.admissionPolicyBindings += r.admissionPolicyBindings
                 result.celExceptions += r.celExceptions
+                result.imageValidatingPolicies += r.imageValidatingPolicies
             }
             return result
         }

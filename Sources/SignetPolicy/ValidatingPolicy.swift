@@ -358,7 +358,7 @@ public enum ValidatingPolicyLoader {
 extension PolicyLoader {
     /// Policy kinds Signet recognises but does not evaluate: reported, never dropped silently.
     static let unsupportedPolicyKinds: [String: Set<String>] = [
-        "policies.kyverno.io": ["ImageValidatingPolicy", "NamespacedImageValidatingPolicy", "MutatingPolicy", "NamespacedMutatingPolicy",
+        "policies.kyverno.io": ["MutatingPolicy", "NamespacedMutatingPolicy",
                                 "GeneratingPolicy", "NamespacedGeneratingPolicy", "DeletingPolicy", "NamespacedDeletingPolicy"],
         "admissionregistration.k8s.io": ["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"],
         "kyverno.io": ["CleanupPolicy", "ClusterCleanupPolicy", "UpdateRequest"],
@@ -366,6 +366,10 @@ extension PolicyLoader {
 
     /// The CEL kinds' hook in `add`: true when the document was taken (loaded or reported).
     func addCELKind(_ o: [String: JSONValue], sourcePath: String?, to result: inout Result) -> Bool {
+        if let p = ImageValidatingPolicyLoader.policy(from: o, strict: strict, sourcePath: sourcePath) {
+            result.imageValidatingPolicies.append(p)
+            return true
+        }
         if let p = ValidatingPolicyLoader.policy(from: o, strict: strict, sourcePath: sourcePath) {
             result.validatingPolicies.append(p)
             return true

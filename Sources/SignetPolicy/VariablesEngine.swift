@@ -18,6 +18,9 @@ public struct VariableValues: Sendable {
     public var apiResources: [JSONValue] = []
     /// `globalReference` data by GlobalContextEntry name.
     public var globalContext: [String: JSONValue] = [:]
+    /// `imageRegistry` data by image reference, fetched before evaluation
+    /// (`PrefetchedImageData.contextImages`); consulted before `contextProvider`.
+    public var images: [String: JSONValue] = [:]
 
     public init() {}
 
@@ -116,10 +119,14 @@ extension PolicyEngine {
                 value = v
             case .imageRegistry(let r, let jp):
                 let ref = try Variables.substitute(string: r, in: ctx).stringValue ?? r
-                guard let provider = configuration.contextProvider else {
+                var v: JSONValue
+                if let prefetched = configuration.variables.images[ref] {
+                    v = prefetched
+                } else if let provider = configuration.contextProvider {
+                    v = try provider.imageData(reference: ref)
+                } else {
                     throw SignetPolicyError(.unsupported, "failed to load context entry \(e.name): no image registry access is configured")
                 }
-                var v = try provider.imageData(reference: ref)
                 if let jp {
                     let path = try Variables.substitute(string: jp, in: ctx).stringValue ?? jp
                     v = try JMESPathExpression(compiling: path, options: Variables.options).evaluate(v)

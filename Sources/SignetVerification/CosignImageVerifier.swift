@@ -2,6 +2,7 @@ import Foundation
 import SignetOCI
 import SignetPolicy
 import SignetSigning
+import SignetPrimitives
 
 /// SignetPolicy's `ImageVerifier` over a real registry: cosign signatures (classic `.sig` tags and
 /// v3 bundles) checked with SignetSigning, public keys parsed from the policy, `kms:` keys resolved
@@ -97,7 +98,11 @@ extension CosignImageVerifier {
         }
         let outcome = try await ImageAttestationVerifier(limits: signatures.limits).verify(
             imageDigest: digest, attestationManifest: manifest, source: source, verifier: verifier, predicateType: predicateType)
-        if outcome.isVerified { return .verified(digest: digest.description) }
+        if outcome.isVerified {
+            // The verified statement's predicate travels with the result (ImageValidatingPolicy `extractPayload`).
+            let payload = outcome.attestations.first.flatMap { try? JSONValue(json: $0.statement.predicate.encoded()) }
+            return ImageVerificationResult(status: .verified, digest: digest.description, message: "", payload: payload)
+        }
         if outcome.kind == .noSignatures { return .notVerified("no matching attestations: no attestations found", digest: digest.description) }
         let reasons = outcome.rejections.prefix(3).map(\.reason).joined(separator: "; ")
         return .notVerified(reasons.isEmpty ? "no matching attestations" : "no matching attestations: \(reasons)", digest: digest.description)

@@ -45,16 +45,19 @@ struct ApplyCommand: AsyncParsableCommand {
         let loader = PolicyLoader(strict: strict)
         var loaded: [ClusterPolicy] = []
         var celPolicies: [ValidatingPolicy] = [], celBindings: [ValidatingAdmissionPolicyBinding] = [], celExceptions: [CELPolicyException] = []
+        var imagePolicies: [ImageValidatingPolicy] = []
         for p in policies {
             let r = try loader.load(path: p)
             loaded += r.policies
             celPolicies += r.validatingPolicies
             celBindings += r.admissionPolicyBindings
             celExceptions += r.celExceptions
+            imagePolicies += r.imageValidatingPolicies
             for d in r.diagnostics { print(d) }
         }
-        let celEngine = celPolicies.isEmpty ? nil : CELPolicyEngine(policies: celPolicies, bindings: celBindings, exceptions: celExceptions)
-        for d in celPolicies.flatMap({ $0.diagnostics }) + (celEngine?.diagnostics ?? []) { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
+        let celEngine = celPolicies.isEmpty && imagePolicies.isEmpty ? nil
+            : CELPolicyEngine(policies: celPolicies, bindings: celBindings, exceptions: celExceptions, imagePolicies: imagePolicies)
+        for d in celPolicies.flatMap({ $0.diagnostics }) + imagePolicies.flatMap({ $0.diagnostics }) + (celEngine?.diagnostics ?? []) { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
         var valid: [ClusterPolicy] = []
         var skipped: [(String, String)] = []
         for p in loaded {
@@ -62,7 +65,7 @@ struct ApplyCommand: AsyncParsableCommand {
             if p.isInvalid { skipped.append((p.name, p.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "; "))) }
             else { valid.append(p) }
         }
-        if loaded.isEmpty && celPolicies.isEmpty { throw CLIError("require policy") }
+        if loaded.isEmpty && celPolicies.isEmpty && imagePolicies.isEmpty { throw CLIError("require policy") }
 
         var resources: [JSONValue] = []
         for path in resource {
@@ -100,8 +103,11 @@ struct ApplyCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
             secretKeys[id] = String(decoding: data, as: UTF8.self)
         }
+        var configuration = PolicyEngine.Configuration(secretKeys: secretKeys)
+        // no cluster: `authorizer` checks are answered as Kyverno's CLI answers them (denied, errored)
+        configuration.cel.data.authorizer = OfflineKubernetesAuthorizer()
         let engine = PolicyEngine(policies: valid, exceptions: exc, verifier: try verification.makeVerifier(),
-                                  configuration: .init(secretKeys: secretKeys), celEngine: celEngine)
+                                  configuration: configuration, celEngine: celEngine)
 
         for (name, reason) in skipped {
             print("\nPolicies Skipped (as required variables are not provided by the user):")
@@ -128,11 +134,13 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         var pass = 0, fail = 0, warn = 0, error = 0, skip = 0
         var responses: [(ResourceInfo, EngineResponse)] = []
+        // image data (`imageRegistry`, `image.GetMetadata`) is fetched before each evaluation
+        let imageData = engine.needsImageData ? try verification.makeImageDataProvider() : nil
         for res in resources {
             let info = ResourceInfo(res)
             var a = admission
             a.namespaceLabels = nsLabels[info.namespace] ?? [:]
-            let response = await engine.evaluate(res, admission: a)
+            let response = await engine.withImageData(for: res, provider: imageData).evaluate(res, admission: a)
             responses.append((info, response))
         }
         for path in jsonPayload {

@@ -15,6 +15,12 @@ struct ImageVerifierOptions: ParsableArguments {
         try Self.makeVerifier(registry: registry, vault: vault)
     }
 
+    /// Reads image data (`imageRegistry` context entries, `image.GetMetadata`) from registries
+    /// with the same registry options.
+    func makeImageDataProvider() throws -> any ImageDataProvider {
+        RegistryImageDataProvider(client: try registry.makeClient())
+    }
+
     /// The same verifier from option groups a command declares on its own (`serve`).
     static func makeVerifier(registry: RegistryOptions, vault: VaultLoginFlags) throws -> CosignImageVerifier {
         let environment = vault.applied(to: ProcessInfo.processInfo.environment)

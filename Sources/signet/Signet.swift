@@ -17,7 +17,7 @@ struct Signet: AsyncParsableCommand {
             AttestCommand.self, VerifyAttestationCommand.self,
             TriangulateCommand.self, TreeCommand.self, CleanCommand.self, PruneCommand.self,
             // Policies (issue 5)
-            ApplyCommand.self, TestCommand.self,
+            ApplyCommand.self, TestCommand.self, MigrateCommand.self,
             // Admission webhook (issue 6)
             ServeCommand.self, CertCommand.self, WebhookConfigCommand.self,
             // Expression languages for policy authors (issues 12, 15)

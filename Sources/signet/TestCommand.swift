@@ -26,7 +26,8 @@ struct TestCommand: AsyncParsableCommand {
     var strict = false
 
     func run() async throws {
-        let runner = KyvernoTestRunner(fileSystem: LocalFileSystem(), fileName: fileName, strict: strict, verifier: try verification.makeVerifier())
+        var runner = KyvernoTestRunner(fileSystem: LocalFileSystem(), fileName: fileName, strict: strict, verifier: try verification.makeVerifier())
+        runner.imageDataProvider = try verification.makeImageDataProvider()
         let results = await runner.run(directories: paths)
         if results.isEmpty { print("\nNo test yamls available") }
         for r in results {

@@ -86,7 +86,8 @@ struct WebhookConfigCommand: AsyncParsableCommand {
         do {
             let set = try store.load()
             let builder = WebhookConfigurationBuilder(options: options)
-            yaml = builder.yaml(try builder.build(set.policies.map(\.policy), validatingPolicies: set.celEngine?.policies ?? []))
+            yaml = builder.yaml(try builder.build(set.policies.map(\.policy), validatingPolicies: set.celEngine?.policies ?? [],
+                                                      imagePolicies: set.celEngine?.imagePolicies ?? []))
         } catch {
             throw CLIError("\(error)")
         }

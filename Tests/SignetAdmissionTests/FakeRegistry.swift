@@ -117,6 +117,7 @@ enum TestPolicies {
     static func set(_ yamls: [String]) throws -> PolicySet {
         var policies: [LoadedPolicy] = []
         var validating: [ValidatingPolicy] = []
+        var images: [ImageValidatingPolicy] = []
         for (i, y) in yamls.enumerated() {
             let r = try PolicyLoader().load(yaml: y)
             for p in r.policies {
@@ -124,8 +125,9 @@ enum TestPolicies {
                 policies.append(LoadedPolicy(policy: p, version: "v\(i)"))
             }
             validating += r.validatingPolicies
+            images += r.imageValidatingPolicies
         }
-        return PolicySet(policies: policies, validatingPolicies: validating)
+        return PolicySet(policies: policies, validatingPolicies: validating, imagePolicies: images)
     }
 }
 

@@ -111,6 +111,45 @@ struct WebhookConfigurationTests {
         #expect(Self.summary(result.validating) == c.validating)
     }
 
+    /// An ImageValidatingPolicy gets the validate webhook, and the mutate webhook (CREATE and
+    /// UPDATE only) when `mutateDigest` is on, as Kyverno registers it.
+    @Test(arguments: [true, false])
+    func imageValidatingPolicyWebhooks(mutateDigest: Bool) throws {
+        let yaml = """
+            apiVersion: policies.kyverno.io/v1
+            kind: ImageValidatingPolicy
+            metadata:
+              name: check-images
+            spec:
+              validationConfigurations:
+                mutateDigest: \(mutateDigest)
+              matchConstraints:
+                resourceRules:
+                  - apiGroups: [""]
+                    apiVersions: [v1]
+                    operations: [CREATE, UPDATE, DELETE]
+                    resources: [pods]
+              matchImageReferences:
+                - glob: "registry.example/*"
+              attestors:
+                - name: k
+                  cosign:
+                    key:
+                      kms: hashivault://cosign
+                    ctlog:
+                      insecureIgnoreTlog: true
+              validations:
+                - expression: "images.containers.all(i, verifyImageSignatures(i, [attestors.k]) > 0)"
+            """
+        let loaded = try PolicyLoader().load(yaml: yaml)
+        let policy = try #require(loaded.imageValidatingPolicies.first)
+        let result = try WebhookConfigurationBuilder().build([], imagePolicies: [policy])
+        #expect(Self.summary(result.validating).contains("/v1 * CREATE,UPDATE,DELETE pods,replicationcontrollers"),
+                "\(Self.summary(result.validating))")
+        let mutating = Self.summary(result.mutating)
+        #expect(mutating.contains("/v1 * CREATE,UPDATE pods,replicationcontrollers") == mutateDigest, "\(mutating) \(policy.validationConfiguration)")
+    }
+
     @Test func aCustomKindNeedsItsResourceAndTheErrorNamesTheField() throws {
         let yaml = Self.policy("tekton", match: ["any:", "  - resources:", "      kinds: [PipelineRun]"], body: Self.validateBody)
         let error = #expect(throws: SignetAdmissionError.self) { try WebhookConfigurationBuilder().build(try Self.load([yaml])) }

@@ -103,7 +103,8 @@ import SignetTestSupport
         let root = corpus + "/cli-more"
         guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
         var out: [String] = []
-        let kinds = ["kind: ValidatingPolicy", "kind: NamespacedValidatingPolicy", "kind: ValidatingAdmissionPolicy"]
+        let kinds = ["kind: ValidatingPolicy", "kind: NamespacedValidatingPolicy", "kind: ValidatingAdmissionPolicy",
+                     "kind: ImageValidatingPolicy", "kind: NamespacedImageValidatingPolicy"]
         while let rel = e.nextObject() as? String {
             guard (rel as NSString).lastPathComponent == "kyverno-test.yaml" else { continue }
             let testFile = root + "/" + rel
@@ -155,15 +156,18 @@ import SignetTestSupport
         let (matched, total) = report("library/*-vpol", results)
         #expect(results.count == 71)
         #expect(total == 1051)
-        #expect(matched >= 1031)
+        #expect(matched >= 1051)
     }
 
     @Test func cliMoreCELCases() async throws {
         let files = CELConformanceTests.cliMoreCELCases()
         let results = await run(files: files)
         let (matched, total) = report("cli-more (CEL/VPOL/VAP)", results)
-        #expect(results.count == 28)
-        #expect(total == 64)
-        #expect(matched >= 56)
+        // 31 with the 3 ImageValidatingPolicy cases (issue 14): their notary attestors and public
+        // images cannot verify offline (error rows), and test-context-resource-ivpol's resources
+        // file holds no Deployment (its rows are "Not found").
+        #expect(results.count == 31)
+        #expect(total == 71)
+        #expect(matched >= 61)
     }
 }

@@ -1,0 +1,190 @@
+import Foundation
+import SignetKMS
+import SignetOCI
+import SignetPolicy
+import SignetVerification
+import SignetSigning
+import SignetTestSupport
+import Testing
+@testable import SignetAdmission
+import SignetPrimitives
+
+/// ImageValidatingPolicies end to end: a real docker-registry, cosign signatures and attestations
+/// made with an OpenBao transit key, verified by the real `CosignImageVerifier` through the one
+/// pipeline (plan → verify → evaluate → decide).
+@Suite("ImageValidatingPolicy against a real registry and OpenBao", .serialized)
+struct ImageValidatingPolicyAdmissionTests {
+    static let provenance = "https://slsa.dev/provenance/v1"
+
+    static func policy(registry: String, validations: String, failurePolicy: String = "Fail") -> String {
+        """
+        apiVersion: policies.kyverno.io/v1
+        kind: ImageValidatingPolicy
+        metadata:
+          name: check-images
+        spec:
+          failurePolicy: \(failurePolicy)
+          validationActions: [Deny]
+          validationConfigurations:
+            mutateDigest: false
+            verifyDigest: false
+          matchConstraints:
+            resourceRules:
+              - apiGroups: [""]
+                apiVersions: [v1]
+                operations: [CREATE]
+                resources: [pods]
+          matchImageReferences:
+            - glob: "\(registry)/*"
+          attestors:
+            - name: vault
+              cosign:
+                key:
+                  kms: hashivault://cosign
+                ctlog:
+                  insecureIgnoreTlog: true
+          attestations:
+            - name: provenance
+              intoto:
+                type: \(provenance)
+          validations:
+            - expression: >-
+                \(validations)
+              message: image is not trusted
+        """
+    }
+
+    static let signatures = "images.containers.all(i, verifyImageSignatures(i, [attestors.vault]) > 0)"
+    static let attestations = "images.containers.all(i, verifyAttestationSignatures(i, attestations.provenance, [attestors.vault]) > 0)"
+
+    static func engine(_ setup: RealRegistryTests.Setup, validations: String, failurePolicy: String = "Fail",
+                       client: RegistryClient? = nil) throws -> PolicyEngine {
+        let loaded = try PolicyLoader().load(yaml: policy(registry: setup.registry.host, validations: validations, failurePolicy: failurePolicy))
+        let p = try #require(loaded.imageValidatingPolicies.first)
+        #expect(!p.isInvalid, "\(p.diagnostics)")
+        let cel = CELPolicyEngine(policies: [], imagePolicies: [p])
+        #expect(cel.diagnostics.isEmpty, "\(cel.diagnostics)")
+        return PolicyEngine(policies: [], verifier: CosignImageVerifier(client: client ?? setup.client, keyProviders: setup.keys), celEngine: cel)
+    }
+
+    @Test func signedAllowedUnsignedAndOtherKeyDenied() async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let engine = try Self.engine(setup, validations: Self.signatures)
+
+        let signed = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
+        let unsigned = try await RealRegistryTests.push(setup, tag: "unsigned", sign: false)
+        let otherKey = try await RealRegistryTests.push(setup, tag: "otherkey", sign: false)
+        _ = try await ImageSigner(signer: try PrivateKey.generate()).signAndUpload(image: otherKey, store: SignatureStore(client: setup.client))
+
+        let ok = await engine.evaluate(RealRegistryTests.pod("\(signed)").pod, admission: AdmissionInfo(operation: "CREATE"))
+        #expect(!ok.blocked, "\(ok.blockMessage)")
+        #expect(ok.policies.first?.rules.first?.status == .pass)
+        for image in [unsigned, otherKey] {
+            let denied = await engine.evaluate(RealRegistryTests.pod("\(image)").pod, admission: AdmissionInfo(operation: "CREATE"))
+            #expect(denied.blocked)
+            #expect(denied.policies.first?.rules.first?.status == .fail)
+            #expect(denied.blockMessage.contains("image is not trusted"), "\(denied.blockMessage)")
+        }
+        // An image outside matchImageReferences is not verified (count 0, as Kyverno) and not planned.
+        let plan = engine.verificationPlan(RealRegistryTests.pod("elsewhere.io/app:1").pod, admission: AdmissionInfo(operation: "CREATE"))
+        #expect(plan.isEmpty)
+    }
+
+    @Test func attestedAllowedSignedOnlyAndOtherTypeDenied() async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let engine = try Self.engine(setup, validations: Self.attestations)
+        let attester = ImageAttester(signer: try await setup.keys.signer(for: "hashivault://cosign"))
+        let store = SignatureStore(client: setup.client)
+
+        let attested = try await RealRegistryTests.push(setup, tag: "attested", sign: false)
+        try await attester.upload(try await attester.attest(image: attested, digest: attested.digest!, predicate: Data(#"{"builder":"ci"}"#.utf8),
+                                                            type: .slsaProvenance1), to: attested, store: store)
+        let signedOnly = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
+        let otherType = try await RealRegistryTests.push(setup, tag: "other", sign: false)
+        try await attester.upload(try await attester.attest(image: otherType, digest: otherType.digest!, predicate: Data("{}".utf8),
+                                                            type: .openVEX), to: otherType, store: store)
+
+        let ok = await engine.evaluate(RealRegistryTests.pod("\(attested)").pod, admission: AdmissionInfo(operation: "CREATE"))
+        #expect(!ok.blocked, "\(ok.blockMessage)")
+        for image in [signedOnly, otherType] {
+            let denied = await engine.evaluate(RealRegistryTests.pod("\(image)").pod, admission: AdmissionInfo(operation: "CREATE"))
+            #expect(denied.blocked, "\(image)")
+            #expect(denied.policies.first?.rules.first?.status == .fail)
+        }
+    }
+
+    /// `signet serve` (buildApplication) with an ImageValidatingPolicy: its requests join the
+    /// webhook's one plan (grouping, limits, deadline) and cache, signed images are admitted with
+    /// their digest pinned by /mutate, unsigned ones denied, and a verified digest is answered
+    /// from the cache once the registry is gone.
+    @Test func servedImageValidatingPolicyVerifiesPinsAndCaches() async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let yaml = Self.policy(registry: setup.registry.host, validations: Self.signatures)
+            .replacingOccurrences(of: "mutateDigest: false", with: "mutateDigest: true")
+        let (hook, application) = try await TestWebhook.serving([yaml],
+                                                                 verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
+        let signed = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
+        let unsigned = try await RealRegistryTests.push(setup, tag: "unsigned", sign: false)
+        let byTag = "\(setup.registry.host)/shop/app:signed"
+        let mutated = try await hook.review("/mutate", RealRegistryTests.pod(byTag))
+        #expect(mutated.response?["allowed"] == true, "\(mutated.text)")
+        #expect(mutated.response?["patch"] != nil, "mutateDigest pins the tag: \(mutated.text)")
+        let validated = try await hook.review("/validate", RealRegistryTests.pod("\(signed)"))
+        #expect(validated.response?["allowed"] == true, "\(validated.text)")
+        let denied = try await hook.review("/validate", RealRegistryTests.pod("\(unsigned)"))
+        #expect(denied.response?["allowed"] == false, "\(denied.text)")
+        #expect((application.controller.verification?.cache.count ?? 0) >= 1)
+        // The verified digest is answered from the cache: the registry is no longer asked.
+        setup.registry.stop()
+        let cached = try await hook.review("/validate", RealRegistryTests.pod("\(signed)"))
+        #expect(cached.response?["allowed"] == true, "\(cached.text)")
+        await hook.stop()
+    }
+
+    /// The seed's ClusterPolicy and its migration decide alike over the real registry (signed,
+    /// unsigned, signed with another key, another registry), verified by the real verifier.
+    @Test func migratedSeedDecidesLikeTheClusterPolicy() async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let seed = try String(contentsOf: RepositoryPaths.root.appendingPathComponent("examples/seed/container-image-policy.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "REGISTRY", with: setup.registry.host)
+        let original = try #require(try PolicyLoader().load(yaml: seed).policies.first)
+        let out = PolicyMigration.migrate(original)
+        let yaml = out.documents.map { $0.jsonString(sortedKeys: true, escapeHTML: false) }.joined(separator: "\n---\n")
+        let migrated = try PolicyLoader().load(yaml: yaml)
+        #expect(out.isComplete, "\(out.diagnostics)")
+        #expect(migrated.imageValidatingPolicies.count == 1 && migrated.validatingPolicies.count == 1)
+        _ = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
+        _ = try await RealRegistryTests.push(setup, tag: "unsigned", sign: false)
+        let otherKey = try await RealRegistryTests.push(setup, tag: "otherkey", sign: false)
+        _ = try await ImageSigner(signer: try PrivateKey.generate()).signAndUpload(image: otherKey, store: SignatureStore(client: setup.client))
+        // tags, so that mutateDigest patches are compared too
+        let pods = ["signed", "unsigned", "otherkey"].map { RealRegistryTests.pod("\(setup.registry.host)/shop/app:\($0)").pod }
+            + [RealRegistryTests.pod("docker.io/library/ubuntu:22.04").pod]
+        let verifier = CosignImageVerifier(client: setup.client, keyProviders: setup.keys)
+        let differences = await PolicyMigration.check(original, migrated: migrated, convertedRules: out.convertedRules, resources: pods,
+                                                      admission: AdmissionInfo(operation: "CREATE"), verifier: verifier)
+        #expect(differences.isEmpty, "\(differences)")
+        let engine = PolicyEngine(policies: [], verifier: verifier,
+                                  celEngine: CELPolicyEngine(policies: migrated.validatingPolicies, imagePolicies: migrated.imageValidatingPolicies))
+        #expect(await engine.evaluate(pods[0], admission: AdmissionInfo(operation: "CREATE")).blocked == false)
+        #expect(await engine.evaluate(pods[1], admission: AdmissionInfo(operation: "CREATE")).blocked)
+        #expect(await engine.evaluate(pods[2], admission: AdmissionInfo(operation: "CREATE")).blocked)
+    }
+
+    /// An unreachable registry is a transport error: failurePolicy decides, never a pass.
+    @Test(arguments: [("Fail", true), ("Ignore", false)])
+    func unreachableRegistryIsAnError(failurePolicy: String, blocked: Bool) async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let signed = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
+        let engine = try Self.engine(setup, validations: Self.signatures, failurePolicy: failurePolicy)
+        setup.registry.stop()
+        let r = await engine.evaluate(RealRegistryTests.pod("\(signed)").pod, admission: AdmissionInfo(operation: "CREATE"))
+        #expect(r.policies.first?.rules.first?.status == .error, "\(r.policies.first?.rules ?? [])")
+        #expect(r.blocked == blocked)
+    }
+}
