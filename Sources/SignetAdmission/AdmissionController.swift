@@ -28,6 +28,9 @@ public final class AdmissionController: AdmissionReviewer {
     /// Namespace labels and RBAC roles, asked only when a policy needs them; nil when the server
     /// runs without Kubernetes API access (those rules then report an error).
     public let cluster: (any ClusterLookup)?
+    /// Reads image manifests and configs for policies that ask for them (`imageRegistry` context
+    /// entries, `image.GetMetadata`); nil: those report that no registry access is configured.
+    public let imageData: (any ImageDataProvider)?
     let logger: Logger
     public let limits: Limits
     let serverSlots: ConcurrencyLimiter
@@ -50,7 +53,9 @@ public final class AdmissionController: AdmissionReviewer {
 
     public init(policies: PolicyStore, verification: VerificationService?, metrics: AdmissionMetrics,
                 violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration = .init(),
-                cluster: (any ClusterLookup)? = nil, limits: Limits = Limits(), logger: Logger) {
+                cluster: (any ClusterLookup)? = nil, imageData: (any ImageDataProvider)? = nil, limits: Limits = Limits(),
+                logger: Logger) {
+        self.imageData = imageData
         self.limits = limits
         self.serverSlots = ConcurrencyLimiter(limit: limits.serverConcurrency)
         self.policies = policies
@@ -190,6 +195,20 @@ public final class AdmissionController: AdmissionReviewer {
                 }
             }
         }
+        // 0. Image data, for the policies that read it: fetched before the pure evaluation, within
+        // the deadline (at most 64 images, 8 at a time); what could not be read is reported by the
+        // rules that needed it.
+        var configuration = engineConfiguration
+        let withImageData = imageData != nil && set.needsImageData
+        if withImageData, let imageData {
+            let references = PrefetchedImageData.containerImages(of: object)
+            if !references.isEmpty, let fetched = try? await withDeadline(deadline, what: "reading image data", {
+                await PrefetchedImageData.fetch(references: references, provider: imageData)
+            }) {
+                configuration.variables.images.merge(fetched.contextImages) { old, _ in old }
+                configuration.cel.data.images.merge(fetched.celImages) { old, _ in old }
+            }
+        }
         // 1. Plan.
         var engines: [PolicyEngine] = []
         engines.reserveCapacity(set.engines.count)
@@ -197,8 +216,8 @@ public final class AdmissionController: AdmissionReviewer {
         var seen = Set<ImageVerificationRequest>()
         var images = Set<String>()
         for (index, lp) in set.policies.enumerated() {
-            let engine = set.engines[index].hasVerifyImages
-                ? set.engines[index].with(verifier: nil, configuration: engineConfiguration) : set.engines[index]
+            let engine = set.engines[index].hasVerifyImages || withImageData
+                ? set.engines[index].with(verifier: nil, configuration: configuration) : set.engines[index]
             engines.append(engine)
             guard fixed[index] == nil, engine.hasVerifyImages else { continue }
             for request in engine.verificationPlan(object, admission: admission).requests where seen.insert(request).inserted {
@@ -209,7 +228,7 @@ public final class AdmissionController: AdmissionReviewer {
         // ImageValidatingPolicies add their (image × attestor) requests to the same plan: one
         // verification, one cache and one image limit for every policy kind.
         if let cel = set.celEngine, cel.hasImagePolicies {
-            for request in cel.imageVerificationPlan(object, admission: admission, context: engineConfiguration.cel)
+            for request in cel.imageVerificationPlan(object, admission: admission, context: configuration.cel)
                 where seen.insert(request).inserted {
                 planned.append(PlannedVerification(request: request, owner: Self.imagePolicyOwner, version: ""))
                 images.insert(request.reference.description)
@@ -230,7 +249,7 @@ public final class AdmissionController: AdmissionReviewer {
         }
         // CEL policies: pure and synchronous under their cost budget (cluster data: the namespace labels looked up above)
         if let cel = set.celEngine {
-            response.policies += cel.evaluate(object, admission: admission, context: engineConfiguration.cel,
+            response.policies += cel.evaluate(object, admission: admission, context: configuration.cel,
                                               verifications: results, secondPass: secondPass)
         }
         return .evaluated(response)

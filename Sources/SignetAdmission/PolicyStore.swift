@@ -29,6 +29,8 @@ public struct PolicySet: Sendable {
     public let clusterContextNeeds: ClusterContextNeeds
     /// ValidatingPolicies / ValidatingAdmissionPolicies of the set (compiled once), evaluated after the ClusterPolicies.
     public let celEngine: CELPolicyEngine?
+    /// Whether some policy reads image data from registries (`imageRegistry`, `image.GetMetadata`).
+    public let needsImageData: Bool
     /// The Fail and Ignore subsets, made once here: the `/validate/fail` and `/validate/ignore`
     /// paths ask for them on every admission.
     private let subsets: [PolicyGroup: PolicySet]
@@ -60,6 +62,8 @@ public struct PolicySet: Sendable {
     private init(policies: [LoadedPolicy], exceptions: [PolicyException], diagnostics: [Diagnostic],
                  engines: [PolicyEngine], subsets: [PolicyGroup: PolicySet], celEngine: CELPolicyEngine?) {
         self.celEngine = celEngine
+        self.needsImageData = engines.contains(where: \.needsImageData)
+            || (celEngine.map { PolicyEngine(policies: [], celEngine: $0).needsImageData } ?? false)
         self.policies = policies
         self.exceptions = exceptions
         self.diagnostics = diagnostics

@@ -112,10 +112,12 @@ public struct WebhookApplication: Service {
 ///
 /// - Parameters:
 ///   - verifier: checks signatures and resolves tags; nil when no policy verifies images.
+///   - imageData: reads image manifests and configs for `imageRegistry` / `image.GetMetadata`.
 ///   - clients: services closing the caller's clients (Vault, say) on shutdown.
 /// - Throws: `SignetAdmissionError` for a policy directory that does not load, unreadable TLS
 ///   files, or an invalid API server configuration.
 public func buildApplication(_ configuration: WebhookConfiguration, verifier: (any WebhookVerifier)?,
+                             imageData: (any ImageDataProvider)? = nil,
                              clients: [any Service] = [], logger: Logger) throws -> WebhookApplication {
     let metrics = AdmissionMetrics()
     let store: PolicyStore
@@ -139,7 +141,8 @@ public func buildApplication(_ configuration: WebhookConfiguration, verifier: (a
         cluster = KubernetesClusterLookup(client: client, ttl: configuration.clusterCacheTTL)
     }
     let controller = AdmissionController(policies: store, verification: verification, metrics: metrics,
-                                         violations: violations, cluster: cluster, limits: configuration.limits, logger: logger)
+                                         violations: violations, cluster: cluster, imageData: imageData,
+                                         limits: configuration.limits, logger: logger)
     let tls = try ReloadingTLSIdentity(certificatePath: configuration.tls.certificatePath, keyPath: configuration.tls.keyPath)
     var reloaders: [@Sendable () async -> Void] = []
     if case .directory = configuration.policies {

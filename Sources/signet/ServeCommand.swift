@@ -167,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
         let application: WebhookApplication
         do {
             application = try buildApplication(configuration, verifier: verifier,
+                                               imageData: RegistryImageDataProvider(client: verifier.client),
                                                clients: [ClientShutdownService("kms-clients") { try await keys.shutdown() }],
                                                logger: logger)
         } catch {

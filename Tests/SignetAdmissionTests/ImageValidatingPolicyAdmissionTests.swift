@@ -144,6 +144,42 @@ struct ImageValidatingPolicyAdmissionTests {
         await hook.stop()
     }
 
+    /// `serve` reads image data for the policies that ask for it (`image.GetMetadata`), from the
+    /// real registry, before the pure evaluation: an amd64 image is admitted, an image the
+    /// registry does not have is an error that failurePolicy Fail turns into a denial.
+    @Test func servedPoliciesReadImageMetadataFromTheRegistry() async throws {
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let client = RegistryClient()
+        let image = TestImage(layerCount: 1)
+        let ref = try Reference(parsing: "\(registry.host)/shop/app:1.0")
+        _ = try await client.pushImage(manifest: image.manifestBytes, blobs: image.blobs, to: ref)
+        let policy = """
+            apiVersion: policies.kyverno.io/v1
+            kind: ValidatingPolicy
+            metadata:
+              name: amd64-only
+            spec:
+              validationActions: [Deny]
+              failurePolicy: Fail
+              matchConstraints:
+                resourceRules:
+                  - apiGroups: [""]
+                    apiVersions: [v1]
+                    operations: [CREATE]
+                    resources: [pods]
+              validations:
+                - expression: "object.spec.containers.all(c, image.GetMetadata(c.image).config.architecture == 'amd64')"
+                  message: only amd64 images
+            """
+        let (hook, _) = try await TestWebhook.serving([policy], verifier: nil, imageData: RegistryImageDataProvider(client: client))
+        let allowed = try await hook.review("/validate", RealRegistryTests.pod("\(registry.host)/shop/app:1.0"))
+        #expect(allowed.response?["allowed"] == true, "\(allowed.text)")
+        let missing = try await hook.review("/validate", RealRegistryTests.pod("\(registry.host)/shop/none:1.0"))
+        #expect(missing.response?["allowed"] == false, "\(missing.text)")
+        await hook.stop()
+    }
+
     /// The seed's ClusterPolicy and its migration decide alike over the real registry (signed,
     /// unsigned, signed with another key, another registry), verified by the real verifier.
     @Test func migratedSeedDecidesLikeTheClusterPolicy() async throws {

@@ -41,7 +41,7 @@ final class TestWebhook: Sendable {
 
     /// `signet serve` as the command assembles it (`buildApplication`) with `policies` (YAML
     /// documents) and `verifier`, on loopback: what the tests drive is what runs.
-    static func serving(_ policies: [String], verifier: (any WebhookVerifier)?,
+    static func serving(_ policies: [String], verifier: (any WebhookVerifier)?, imageData: (any ImageDataProvider)? = nil,
                         server: AdmissionServer.Configuration = .init(), limits: AdmissionController.Limits = .init(),
                         kubernetes: KubernetesAPIConfiguration? = nil) async throws -> (TestWebhook, WebhookApplication) {
         let (directory, certificates) = try writeCertificates()
@@ -50,7 +50,7 @@ final class TestWebhook: Sendable {
             tls: .init(certificatePath: directory.appendingPathComponent("tls.crt").path,
                        keyPath: directory.appendingPathComponent("tls.key").path),
             server: loopback(server), limits: limits, kubernetes: kubernetes)
-        let application = try buildApplication(configuration, verifier: verifier, logger: logger)
+        let application = try buildApplication(configuration, verifier: verifier, imageData: imageData, logger: logger)
         let hook = try await TestWebhook(directory: directory, certificates: certificates, server: application.server) { onListening, onMetrics in
             try await application.run(gracefulShutdownSignals: [], onListening: onListening, onMetricsListening: onMetrics)
         }
