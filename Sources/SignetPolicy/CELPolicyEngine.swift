@@ -305,7 +305,6 @@ public struct CELPolicyEngine: Sendable {
     /// Evaluates the JSON-mode policies (`evaluation.mode: JSON`) on any JSON document.
     public func evaluate(jsonPayload: JSONValue, context: CELRequestContext = .init()) -> [PolicyResult] {
         var out: [PolicyResult] = []
-        let admission = AdmissionInfo()
         for plan in plans where plan.policy.mode == .json {
             let p = plan.policy
             if let invalid = plan.invalidReason {

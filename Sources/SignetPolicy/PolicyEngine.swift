@@ -149,17 +149,6 @@ public struct PolicyEngine: Sendable {
         return EngineResponse(resource: info, policies: out)
     }
 
-    /// Benchmark hook: validates `resource` `iterations` times against every policy and returns
-    /// the number of rule results produced (so the work cannot be optimized away).
-    public func benchmarkValidate(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo(), iterations: Int) -> Int {
-        var n = 0
-        for _ in 0..<iterations {
-            let r = validate(resource, admission: admission)
-            for p in r.policies { n &+= p.rules.count }
-        }
-        return n
-    }
-
     // MARK: - Per policy
 
 
@@ -373,7 +362,7 @@ final class PolicyPlan: Sendable {
         policy = p
         validateRules = p.effectiveRules.filter { $0.hasValidate || (!$0.hasVerifyImages && !$0.unsupported.isEmpty) }.map { RulePlan($0, policy: p) }
         imageRules = p.effectiveRules.filter(\.hasVerifyImages).map { RulePlan($0, policy: p) }
-        applyOne = p.applyRules == "One"
+        applyOne = p.applyRules == .one
         scopeNamespace = p.kind == "Policy" ? p.namespace : nil
         if p.isInvalid {
             let reason = p.diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "; ")

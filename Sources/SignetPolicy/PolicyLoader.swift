@@ -143,9 +143,9 @@ public struct PolicyLoader: Sendable {
                 r.error("spec.webhookConfiguration", "must be an object")
             }
         }
-        var applyRules = "All"
+        var applyRules = ApplyRules.all
         if let ar = spec["applyRules"] {
-            if let s = ar.stringValue, s == "All" || s == "One" { applyRules = s }
+            if let parsed = ar.stringValue.flatMap(ApplyRules.init(rawValue:)) { applyRules = parsed }
             else { r.error("spec.applyRules", "invalid value \(GoFormat.v(ar)): must be All or One") }
         }
         let emitWarning = r.bool(spec["emitWarning"], path: "spec.emitWarning", default: false)

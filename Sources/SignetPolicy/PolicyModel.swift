@@ -254,8 +254,8 @@ public struct ClusterPolicy: Sendable {
     public var failurePolicy: FailurePolicy
     /// 1...30, default 10.
     public var webhookTimeoutSeconds: Int
-    /// `applyRules`: `All` (default) or `One`.
-    public var applyRules: String
+    /// `applyRules`: every matching rule (`All`, the default) or only the first (`One`).
+    public var applyRules: ApplyRules
     public var emitWarning: Bool
     /// The rules as written.
     public var rules: [Rule]
@@ -279,4 +279,11 @@ public enum FailurePolicy: String, Sendable, Hashable, CaseIterable, CustomStrin
     case ignore = "Ignore"
 
     public var description: String { rawValue }
+}
+
+/// `spec.applyRules` of a ClusterPolicy: evaluate every matching rule, or stop after the first one
+/// that applies (Kyverno `ApplyRulesType`).
+public enum ApplyRules: String, Sendable, Hashable, CaseIterable {
+    case all = "All"
+    case one = "One"
 }
