@@ -78,7 +78,7 @@ public final class AdmissionController: AdmissionReviewer {
         // Kyverno matches a DELETE against the old object; the engine then skips pattern rules and
         // verifyImages (as Kyverno's validate handlers do) and only reports rules it cannot
         // evaluate. CONNECT is matched and validated on its options object (PodExecOptions...).
-        let target = request.operation == "DELETE" ? request.oldObject : request.object
+        let target = request.operation == .delete ? request.oldObject : request.object
         guard let object = target else {
             return AdmissionResponse(uid: request.uid, allowed: true)
         }
@@ -324,7 +324,7 @@ public final class AdmissionController: AdmissionReviewer {
                 "audit": "true",
                 "uid": "\(request.uid)",
                 "phase": "\(phase.rawValue)",
-                "operation": "\(request.operation)",
+                "operation": "\(request.operation.rawValue)",
                 "user": "\(request.userInfo.username ?? "")",
                 "resource": "\(v.resource.kind)/\(v.resource.namespace ?? "")/\(v.resource.name)",
                 "policy": "\(v.policy)",

@@ -73,8 +73,7 @@ public struct AdmissionRequest: Sendable, Hashable {
     public var requestResource: GroupVersionResource?
     public var name: String?
     public var namespace: String?
-    /// CREATE, UPDATE, DELETE or CONNECT.
-    public var operation: String
+    public var operation: AdmissionOperation
     public var userInfo: UserInfo
     /// The resource as sent, raw JSON (absent for DELETE).
     public var object: JSONValue?
@@ -122,7 +121,11 @@ public struct AdmissionRequest: Sendable, Hashable {
         requestResource = gvr("requestResource")
         name = try string("name")
         namespace = try string("namespace")
-        operation = try string("operation") ?? "CREATE"
+        let op = try string("operation") ?? "CREATE"
+        guard let parsed = AdmissionOperation(rawValue: op) else {
+            throw SignetAdmissionError(.badRequest, "unknown operation '\(op.prefix(32))' (want CREATE, UPDATE, DELETE or CONNECT)")
+        }
+        operation = parsed
         let u = json["userInfo"]
         var extra: [String: [String]]? = nil
         if let e = u?["extra"]?.objectValue {
@@ -137,7 +140,7 @@ public struct AdmissionRequest: Sendable, Hashable {
     }
 
     public init(uid: String, kind: GroupVersionKind, resource: GroupVersionResource, name: String? = nil,
-                namespace: String? = nil, operation: String = "CREATE", userInfo: UserInfo = UserInfo(),
+                namespace: String? = nil, operation: AdmissionOperation = .create, userInfo: UserInfo = UserInfo(),
                 object: JSONValue? = nil, oldObject: JSONValue? = nil, dryRun: Bool? = nil) {
         self.uid = uid
         self.kind = kind

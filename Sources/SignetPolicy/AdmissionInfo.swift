@@ -1,9 +1,17 @@
-/// Who is making a request and in what context: what Kyverno calls the request info plus the
 import SignetPrimitives
+
+/// The operation of an admission request (admission.k8s.io/v1 `request.operation`).
+public enum AdmissionOperation: String, Sendable, Hashable, CaseIterable {
+    case create = "CREATE"
+    case update = "UPDATE"
+    case delete = "DELETE"
+    case connect = "CONNECT"
+}
+
+/// Who is making a request and in what context: what Kyverno calls the request info plus the
 /// admission operation and the namespace's labels.
 public struct AdmissionInfo: Sendable, Hashable {
-    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
-    public var operation: String
+    public var operation: AdmissionOperation
     public var username: String
     public var uid: String
     public var groups: [String]
@@ -24,7 +32,7 @@ public struct AdmissionInfo: Sendable, Hashable {
     /// The previous object on UPDATE (for `allowExistingViolations`).
     public var oldObject: JSONValue?
 
-    public init(operation: String = "CREATE", username: String = "", uid: String = "", groups: [String] = [],
+    public init(operation: AdmissionOperation = .create, username: String = "", uid: String = "", groups: [String] = [],
                 roles: [String] = [], clusterRoles: [String] = [], namespaceLabels: [String: String] = [:],
                 subresource: String = "", oldObject: JSONValue? = nil) {
         self.operation = operation

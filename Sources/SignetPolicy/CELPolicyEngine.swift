@@ -132,10 +132,10 @@ enum CELActivationBuilder {
     static func base(object: JSONValue, admission: AdmissionInfo, info: ResourceInfo, context: CELRequestContext,
                      params: JSONValue?) -> [String: CELValue] {
         var out = KyvernoCELLibrary.handles(context.data)
-        out["object"] = admission.operation == "DELETE" ? .null : CELValue(json: object)
+        out["object"] = admission.operation == .delete ? .null : CELValue(json: object)
         out["oldObject"] = admission.oldObject.map { CELValue(json: $0) } ?? .null
         let request: JSONValue = [
-            "operation": .string(admission.operation),
+            "operation": .string(admission.operation.rawValue),
             "userInfo": ["username": .string(admission.username), "uid": .string(admission.uid),
                          "groups": .array(admission.groups.map(JSONValue.string))],
             "namespace": .string(info.namespace), "name": .string(info.name),
@@ -269,7 +269,7 @@ public struct CELPolicyEngine: Sendable {
         let namespaced = !info.namespace.isEmpty
         func hit(_ rules: [CELResourceRule]) -> Bool {
             rules.contains { $0.matches(group: info.group, version: info.version, resource: resource, subresource: admission.subresource,
-                                        operation: admission.operation, name: info.name, namespaced: namespaced) }
+                                        operation: admission.operation.rawValue, name: info.name, namespaced: namespaced) }
         }
         guard hit(m.resourceRules), !hit(m.excludeResourceRules) else { return false }
         if let sel = m.objectSelector, !sel.matches(info.labels) { return false }

@@ -401,7 +401,7 @@ extension CELPolicyEngine {
     /// verification runs, with the same requests `evaluate(...verifications:...)` looks up.
     public func imageVerificationPlan(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo(),
                                       context: CELRequestContext = .init()) -> [ImageVerificationRequest] {
-        guard admission.operation != "DELETE", !imagePlans.isEmpty else { return [] }
+        guard admission.operation != .delete, !imagePlans.isEmpty else { return [] }
         let info = ResourceInfo(resource)
         var out: [ImageVerificationRequest] = []
         for plan in imagePlans where plan.invalidReason == nil {

@@ -124,7 +124,7 @@ public struct KyvernoTestRunner: Sendable {
         // values / variables
         var nsLabels: [String: [String: String]] = [:]
         var subresources: [(sub: (String, String, String), parent: (String, String, String), name: String)] = []
-        var operation = "CREATE"
+        var operation = AdmissionOperation.create
         var valuesDocs: [JSONValue] = []
         var variableValues = VariableValues()
         if let v = doc["variables"]?.stringValue {
@@ -145,7 +145,12 @@ public struct KyvernoTestRunner: Sendable {
                                      (pr?["group"]?.stringValue ?? "", pr?["version"]?.stringValue ?? "", pr?["kind"]?.stringValue ?? ""),
                                      sr?["name"]?.stringValue ?? ""))
             }
-            if let op = vd["globalValues"]?["request.operation"]?.stringValue { operation = op }
+            if let op = vd["globalValues"]?["request.operation"]?.stringValue {
+                guard let parsed = AdmissionOperation(rawValue: op) else {
+                    return failed("globalValues request.operation must be CREATE, UPDATE, DELETE or CONNECT, not '\(op)'", name: name)
+                }
+                operation = parsed
+            }
             variableValues.read(valuesDocument: vd)
         }
 

@@ -50,7 +50,7 @@ enum Matcher {
 
     /// `doesResourceMatchConditionBlock`: true when every given condition holds.
     static func block(_ d: ResourceDescription, _ u: UserInfoFilter, _ s: Subject, allowEphemeral: Bool) -> Bool {
-        if !d.operations.isEmpty && !d.operations.contains(s.admission.operation) { return false }
+        if !d.operations.isEmpty && !d.operations.contains(s.admission.operation.rawValue) { return false }
         if !d.kinds.isEmpty && !d.kinds.contains(where: { $0.matches(group: s.group, version: s.version, kind: s.kind, subresource: s.subresource, allowEphemeral: allowEphemeral) }) { return false }
         if let n = d.name, !n.isEmpty, !Wildcard.match(n, s.info.name) { return false }
         if !d.names.isEmpty && !d.names.contains(where: { Wildcard.match($0, s.info.name) }) { return false }

@@ -22,7 +22,7 @@ extension PolicyEngine {
     /// verification runs. `evaluate(_:admission:verifications:)` only reads results of these.
     /// Image validating policies (`celEngine`) add theirs after the ClusterPolicies'.
     public func verificationPlan(_ resource: JSONValue, admission: AdmissionInfo = AdmissionInfo()) -> VerificationPlan {
-        guard admission.operation != "DELETE", hasVerifyImages else { return VerificationPlan() }
+        guard admission.operation != .delete, hasVerifyImages else { return VerificationPlan() }
         let imageRequests = celEngine?.imageVerificationPlan(resource, admission: admission, context: configuration.cel) ?? []
         return VerificationPlan(requests: clusterPolicyRequests(resource, admission: admission) + imageRequests)
     }

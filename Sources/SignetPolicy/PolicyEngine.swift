@@ -158,7 +158,7 @@ public struct PolicyEngine: Sendable {
         let p = plan.policy
         var results: [RuleResult] = []
         var current = resource
-        for rp in plan.imageRules where admission.operation != "DELETE" {
+        for rp in plan.imageRules where admission.operation != .delete {
             if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
             guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
             let action = failureAction(p, rp.rule, info: info, admission: admission)
@@ -200,7 +200,7 @@ public struct PolicyEngine: Sendable {
             guard let v = rp.rule.validate else { continue }
             // Kyverno's validate handler skips pattern checks on DELETE; deny conditions (the way
             // to forbid a deletion), foreach and CEL still run, on the old object.
-            if admission.operation == "DELETE", v.pattern != nil || v.anyPattern != nil { continue }
+            if admission.operation == .delete, v.pattern != nil || v.anyPattern != nil { continue }
             if let skip = celPreconditionResult(rp.rule, resource: resource, info: info, admission: admission, action: action) {
                 results.append(skip)
                 continue
@@ -214,9 +214,9 @@ public struct PolicyEngine: Sendable {
                 ? validateWithVariables(rp, v, policy: plan.policy, resource: resource, admission: admission, action: action)
                 : validate(rp, v, resource: resource, action: action)
             // allowExistingViolations: on UPDATE under Enforce, a failure the old object already had is skipped
-            if action == .enforce, v.allowExistingViolations, admission.operation == "UPDATE", r.status == .fail, let old = admission.oldObject {
+            if action == .enforce, v.allowExistingViolations, admission.operation == .update, r.status == .fail, let old = admission.oldObject {
                 var oldAdmission = admission
-                oldAdmission.operation = "CREATE"
+                oldAdmission.operation = .create
                 if Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, Matcher.subject(ResourceInfo(old), oldAdmission)),
                    (rp.rule.usesVariables
                     ? validateWithVariables(rp, v, policy: plan.policy, resource: old, admission: oldAdmission, action: action)

@@ -21,15 +21,15 @@ public struct VariableContext: Sendable {
     /// The context Kyverno builds for an admission request on `resource`.
     public init(resource: JSONValue, admission: AdmissionInfo) {
         var request: [String: JSONValue] = [
-            "operation": .string(admission.operation),
-            "object": admission.operation == "DELETE" ? .null : resource,
+            "operation": .string(admission.operation.rawValue),
+            "object": admission.operation == .delete ? .null : resource,
             "userInfo": .object(["username": .string(admission.username), "uid": .string(admission.uid),
                                  "groups": .array(admission.groups.map(JSONValue.string))]),
             "roles": .array(admission.roles.map(JSONValue.string)),
             "clusterRoles": .array(admission.clusterRoles.map(JSONValue.string)),
         ]
         if let old = admission.oldObject { request["oldObject"] = old }
-        else if admission.operation == "DELETE" { request["oldObject"] = resource }
+        else if admission.operation == .delete { request["oldObject"] = resource }
         let ns = resource["metadata"]?["namespace"]?.stringValue ?? ""
         if !ns.isEmpty { request["namespace"] = .string(ns) }
         data = ["request": .object(request)]
@@ -45,7 +45,7 @@ public struct VariableContext: Sendable {
         let info = ResourceInfo(resource)
         let images = VariableContext.images(resource, kind: info.kind)
         if !images.isEmpty { data["images"] = .object(images) }
-        isDelete = admission.operation == "DELETE"
+        isDelete = admission.operation == .delete
     }
 
     /// An empty context (tests, `signet jp`-like use).

@@ -86,7 +86,12 @@ struct ApplyCommand: AsyncParsableCommand {
                 for e in d["namespaceSelector"]?.arrayValue ?? [] {
                     if let n = e["name"]?.stringValue { nsLabels[n] = e["labels"]?.stringMap ?? [:] }
                 }
-                if let op = d["globalValues"]?["request.operation"]?.stringValue { admission.operation = op }
+                if let op = d["globalValues"]?["request.operation"]?.stringValue {
+                    guard let parsed = AdmissionOperation(rawValue: op) else {
+                        throw CLIError("\(v): globalValues request.operation must be CREATE, UPDATE, DELETE or CONNECT, not '\(op)'")
+                    }
+                    admission.operation = parsed
+                }
             }
         }
         var exc: [PolicyException] = []

@@ -8,7 +8,7 @@ import Testing
 struct AdmissionDecisionTests {
     static func engine(_ yaml: String, _ request: AdmissionRequest) throws -> EngineResponse {
         let policies = try PolicyLoader().load(yaml: yaml).policies
-        return PolicyEngine(policies: policies).validate(request.object!, admission: AdmissionInfo(operation: "CREATE"))
+        return PolicyEngine(policies: policies).validate(request.object!, admission: AdmissionInfo(operation: .create))
     }
 
     static let enforceTeam = TestPolicies.requireTeamLabel.replacingOccurrences(of: "validationFailureAction: Audit", with: "validationFailureAction: Enforce")

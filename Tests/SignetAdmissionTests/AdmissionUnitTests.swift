@@ -18,12 +18,26 @@ struct AdmissionReviewTests {
         #expect(r.resource.resource == "pods")
         #expect(r.namespace == "team-a")
         #expect(r.name == "web")
-        #expect(r.operation == "CREATE")
+        #expect(r.operation == .create)
         #expect(r.userInfo.username == "alice")
         #expect(r.userInfo.groups == ["system:authenticated"])
         #expect(r.object?["spec"]?["containers"]?.arrayValue?.first?["image"] == "nginx:1.25")
         #expect(r.oldObject == nil)
         #expect(r.dryRun == false)
+    }
+
+    /// The operation is a closed set: anything else is a bad request, never a string that the
+    /// engine would compare against its own literals.
+    @Test(arguments: ["CREATE", "UPDATE", "DELETE", "CONNECT", "PATCH", "create", ""])
+    func operationsAreAClosedSet(operation: String) throws {
+        var b = AdmissionRequestBuilder()
+        b.operation = operation
+        if let known = AdmissionOperation(rawValue: operation) {
+            #expect(try AdmissionReview(parsing: b.reviewData).request?.operation == known)
+        } else {
+            let error = #expect(throws: SignetAdmissionError.self) { try AdmissionReview(parsing: b.reviewData) }
+            #expect(error?.message.contains("unknown operation") == true)
+        }
     }
 
     @Test func repliesInTheV1Envelope() throws {

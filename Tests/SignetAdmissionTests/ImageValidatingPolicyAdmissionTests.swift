@@ -77,17 +77,17 @@ struct ImageValidatingPolicyAdmissionTests {
         let otherKey = try await RealRegistryTests.push(setup, tag: "otherkey", sign: false)
         _ = try await ImageSigner(signer: try PrivateKey.generate()).signAndUpload(image: otherKey, store: SignatureStore(client: setup.client))
 
-        let ok = await engine.evaluate(RealRegistryTests.pod("\(signed)").pod, admission: AdmissionInfo(operation: "CREATE"))
+        let ok = await engine.evaluate(RealRegistryTests.pod("\(signed)").pod, admission: AdmissionInfo(operation: .create))
         #expect(!ok.blocked, "\(ok.blockMessage)")
         #expect(ok.policies.first?.rules.first?.status == .pass)
         for image in [unsigned, otherKey] {
-            let denied = await engine.evaluate(RealRegistryTests.pod("\(image)").pod, admission: AdmissionInfo(operation: "CREATE"))
+            let denied = await engine.evaluate(RealRegistryTests.pod("\(image)").pod, admission: AdmissionInfo(operation: .create))
             #expect(denied.blocked)
             #expect(denied.policies.first?.rules.first?.status == .fail)
             #expect(denied.blockMessage.contains("image is not trusted"), "\(denied.blockMessage)")
         }
         // An image outside matchImageReferences is not verified (count 0, as Kyverno) and not planned.
-        let plan = engine.verificationPlan(RealRegistryTests.pod("elsewhere.io/app:1").pod, admission: AdmissionInfo(operation: "CREATE"))
+        let plan = engine.verificationPlan(RealRegistryTests.pod("elsewhere.io/app:1").pod, admission: AdmissionInfo(operation: .create))
         #expect(plan.isEmpty)
     }
 
@@ -106,10 +106,10 @@ struct ImageValidatingPolicyAdmissionTests {
         try await attester.upload(try await attester.attest(image: otherType, digest: otherType.digest!, predicate: Data("{}".utf8),
                                                             type: .openVEX), to: otherType, store: store)
 
-        let ok = await engine.evaluate(RealRegistryTests.pod("\(attested)").pod, admission: AdmissionInfo(operation: "CREATE"))
+        let ok = await engine.evaluate(RealRegistryTests.pod("\(attested)").pod, admission: AdmissionInfo(operation: .create))
         #expect(!ok.blocked, "\(ok.blockMessage)")
         for image in [signedOnly, otherType] {
-            let denied = await engine.evaluate(RealRegistryTests.pod("\(image)").pod, admission: AdmissionInfo(operation: "CREATE"))
+            let denied = await engine.evaluate(RealRegistryTests.pod("\(image)").pod, admission: AdmissionInfo(operation: .create))
             #expect(denied.blocked, "\(image)")
             #expect(denied.policies.first?.rules.first?.status == .fail)
         }
@@ -202,13 +202,13 @@ struct ImageValidatingPolicyAdmissionTests {
             + [RealRegistryTests.pod("docker.io/library/ubuntu:22.04").pod]
         let verifier = CosignImageVerifier(client: setup.client, keyProviders: setup.keys)
         let differences = await PolicyMigration.check(original, migrated: migrated, convertedRules: out.convertedRules, resources: pods,
-                                                      admission: AdmissionInfo(operation: "CREATE"), verifier: verifier)
+                                                      admission: AdmissionInfo(operation: .create), verifier: verifier)
         #expect(differences.isEmpty, "\(differences)")
         let engine = PolicyEngine(policies: [], verifier: verifier,
                                   celEngine: CELPolicyEngine(policies: migrated.validatingPolicies, imagePolicies: migrated.imageValidatingPolicies))
-        #expect(await engine.evaluate(pods[0], admission: AdmissionInfo(operation: "CREATE")).blocked == false)
-        #expect(await engine.evaluate(pods[1], admission: AdmissionInfo(operation: "CREATE")).blocked)
-        #expect(await engine.evaluate(pods[2], admission: AdmissionInfo(operation: "CREATE")).blocked)
+        #expect(await engine.evaluate(pods[0], admission: AdmissionInfo(operation: .create)).blocked == false)
+        #expect(await engine.evaluate(pods[1], admission: AdmissionInfo(operation: .create)).blocked)
+        #expect(await engine.evaluate(pods[2], admission: AdmissionInfo(operation: .create)).blocked)
     }
 
     /// An unreachable registry is a transport error: failurePolicy decides, never a pass.
@@ -219,7 +219,7 @@ struct ImageValidatingPolicyAdmissionTests {
         let signed = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
         let engine = try Self.engine(setup, validations: Self.signatures, failurePolicy: failurePolicy)
         setup.registry.stop()
-        let r = await engine.evaluate(RealRegistryTests.pod("\(signed)").pod, admission: AdmissionInfo(operation: "CREATE"))
+        let r = await engine.evaluate(RealRegistryTests.pod("\(signed)").pod, admission: AdmissionInfo(operation: .create))
         #expect(r.policies.first?.rules.first?.status == .error, "\(r.policies.first?.rules ?? [])")
         #expect(r.blocked == blocked)
     }

@@ -173,7 +173,7 @@ let digestA = "sha256:" + String(repeating: "a", count: 64)
         #expect(plan.filter { $0.predicateType == "https://cyclonedx.org/bom" }.count == 2)
         #expect(plan.allSatisfy { $0.key == .publicKey(pem("KEY-A")) && $0.ignoreTlog })
         // nothing for DELETE, for other kinds, or when match conditions leave the request out
-        #expect(engine.imageVerificationPlan(pod(["ghcr.io/a/b:1"]), admission: AdmissionInfo(operation: "DELETE")).isEmpty)
+        #expect(engine.imageVerificationPlan(pod(["ghcr.io/a/b:1"]), admission: AdmissionInfo(operation: .delete)).isEmpty)
         // PolicyEngine folds them into its one plan
         let pe = PolicyEngine(policies: [], celEngine: engine)
         #expect(pe.hasVerifyImages)

@@ -10,7 +10,7 @@ import SignetPrimitives
         "spec": .object(["containers": .array([.object(["name": "c", "image": "ghcr.io/org/app:1.2"])]),
                          "replicas": .integer(3)]),
     ])
-    static let ctx = VariableContext(resource: pod, admission: AdmissionInfo(operation: "CREATE", username: "system:serviceaccount:kube-system:builder"))
+    static let ctx = VariableContext(resource: pod, admission: AdmissionInfo(operation: .create, username: "system:serviceaccount:kube-system:builder"))
 
     @Test(arguments: [
         ("{{request.object.metadata.name}}", JSONValue.string("p")),

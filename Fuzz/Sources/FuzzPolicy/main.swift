@@ -27,7 +27,7 @@ let deployment: JSONValue = .object([
                                                           "spec": pod["spec"] ?? .null])]),
 ])
 
-let admission = AdmissionInfo(operation: "CREATE", username: "alice", uid: "1", groups: ["dev"])
+let admission = AdmissionInfo(operation: .create, username: "alice", uid: "1", groups: ["dev"])
 
 @_cdecl("FuzzPolicy_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt { Fuzz.main(argc, argv) }
