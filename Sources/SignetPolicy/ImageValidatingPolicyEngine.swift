@@ -515,7 +515,11 @@ extension CELPolicyEngine {
                                                attestationNames: Set(p.attestations.map(\.name)),
                                                recorder: recorder, imageData: context.data.images)
             var base = base0
-            base["images"] = CELValue(json: .object(lists.mapValues { .array($0.map(JSONValue.string)) }))
+            // As Kyverno: `images` holds only the images `matchImageReferences` selects (every
+            // category present, possibly empty), so `images.containers.all(...)` never fails on
+            // an image the policy does not govern.
+            let governed = Set(matched)
+            base["images"] = CELValue(json: .object(lists.mapValues { .array($0.filter(governed.contains).map(JSONValue.string)) }))
             var attestorMap = CELMap()
             for a in p.attestors { attestorMap.set(.opaque(ImageAttestorValue(name: a.name)), for: .string(a.name)) }
             base["attestors"] = .map(attestorMap)

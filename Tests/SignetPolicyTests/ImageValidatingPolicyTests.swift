@@ -347,6 +347,16 @@ let digestA = "sha256:" + String(repeating: "a", count: 64)
         #expect(r?.rules.first?.status == .pass, "\(String(describing: r?.rules))")
     }
 
+    /// Kyverno binds `images` to the images `matchImageReferences` selects: an image the policy
+    /// does not govern (docker.io here) is not in `images.containers`, so `all(...)` passes on
+    /// the governed one alone.
+    @Test func imagesHoldsOnlyTheGovernedImages() throws {
+        let (p, _) = try loadIV(ivpol(keyAttestorA + "\n  validationConfigurations: {verifyDigest: false}",
+                                      validations: "size(images.containers) == 1 && images.containers.all(i, verifyImageSignatures(i, [attestors.a]) > 0)"))
+        let r = evaluate(p, pod(["ghcr.io/a/b:1", "docker.io/library/nginx:1"])) { _ in .verified(digest: digestA) }
+        #expect(r?.rules.first?.status == .pass, "\(String(describing: r?.rules))")
+    }
+
     @Test func nonMatchingResourcesAndExceptions() throws {
         let (p, _) = try loadIV(ivpol(keyAttestorA))
         let deployment: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c", "namespace": "default"]]
