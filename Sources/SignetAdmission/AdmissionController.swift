@@ -205,8 +205,7 @@ public final class AdmissionController: AdmissionReviewer {
             if !references.isEmpty, let fetched = try? await withDeadline(deadline, what: "reading image data", {
                 await PrefetchedImageData.fetch(references: references, provider: imageData)
             }) {
-                configuration.variables.images.merge(fetched.contextImages) { old, _ in old }
-                configuration.cel.data.images.merge(fetched.celImages) { old, _ in old }
+                configuration.add(fetched)
             }
         }
         // 1. Plan.

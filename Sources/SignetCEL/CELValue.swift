@@ -417,6 +417,16 @@ public struct CELTimestamp: Hashable, Sendable, Comparable {
         return Int32(truncatingIfNeeded: r < 0 ? r + 1_000_000_000 : r)
     }
 
+    /// The UTC calendar fields (proleptic Gregorian): what `getFullYear()` and friends read, and
+    /// what Kyverno's `time.toCron` prints. `weekday` counts from Sunday = 0.
+    public var utc: (year: Int64, month: Int64, day: Int64, weekday: Int64, secondOfDay: Int64) {
+        let (q, r) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        let days = r < 0 ? q - 1 : q
+        let (year, month, day) = TimeSupport.civil(days: days)
+        // 1970-01-01 was a Thursday (4).
+        return (year, month, day, ((days % 7) + 11) % 7, r < 0 ? r + 86_400 : r)
+    }
+
     public static func < (lhs: CELTimestamp, rhs: CELTimestamp) -> Bool {
         lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch
     }

@@ -116,26 +116,8 @@ public enum KyvernoCELExtras {
 
     /// `"minute hour day month weekday"` of `t` in UTC (Kyverno `time.toCron`).
     static func cron(_ t: CELTimestamp) -> String {
-        let seconds = t.seconds
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let (_, month, day) = civil(days: days)
-        // 1970-01-01 was a Thursday (weekday 4, Sunday = 0)
-        let weekday = ((days % 7) + 11) % 7
-        return "\(secondOfDay % 3600 / 60) \(secondOfDay / 3600) \(day) \(month) \(weekday)"
-    }
-
-    /// The proleptic Gregorian date of a day count since 1970-01-01 (days within the CEL range).
-    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let u = t.utc
+        return "\(u.secondOfDay % 3600 / 60) \(u.secondOfDay / 3600) \(u.day) \(u.month) \(u.weekday)"
     }
 
     // MARK: hash

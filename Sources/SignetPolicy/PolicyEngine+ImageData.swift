@@ -32,9 +32,16 @@ extension PolicyEngine {
         var c = configuration
         let missing = PrefetchedImageData.containerImages(of: resource).filter { c.variables.images[$0] == nil || c.cel.data.images[$0] == nil }
         guard !missing.isEmpty else { return self }
-        let fetched = await PrefetchedImageData.fetch(references: missing, provider: provider)
-        c.variables.images.merge(fetched.contextImages) { old, _ in old }
-        c.cel.data.images.merge(fetched.celImages) { old, _ in old }
+        c.add(await PrefetchedImageData.fetch(references: missing, provider: provider))
         return with(verifier: verifier, configuration: c)
+    }
+}
+
+extension PolicyEngine.Configuration {
+    /// Makes `fetched` the answer of `imageRegistry` context entries and `image.GetMetadata`;
+    /// data already present (a test file's `context` images) wins.
+    public mutating func add(_ fetched: PrefetchedImageData) {
+        variables.images.merge(fetched.contextImages) { old, _ in old }
+        cel.data.images.merge(fetched.celImages) { old, _ in old }
     }
 }

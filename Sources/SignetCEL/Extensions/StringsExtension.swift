@@ -548,20 +548,7 @@ enum StringsExt {
 enum ExtTime {
     /// RFC 3339 in UTC with the fractional seconds trimmed of trailing zeros (Go `time.RFC3339Nano`).
     static func rfc3339(_ t: CELTimestamp) -> String {
-        let seconds = t.seconds
-        let (daysQ, secsR) = seconds.quotientAndRemainder(dividingBy: 86_400)
-        let days = secsR < 0 ? daysQ - 1 : daysQ
-        let secOfDay = secsR < 0 ? secsR + 86_400 : secsR
-        // Civil-from-days (proleptic Gregorian), valid for the timestamp range.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day, _, secOfDay) = t.utc
         func pad(_ v: Int64, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s
