@@ -52,5 +52,6 @@ let package = Package(
         harness("FuzzJMESPath", ["SignetJMESPath", "SignetPrimitives"]),
         harness("FuzzRE2", ["SignetPrimitives"]),
         harness("FuzzQuantity", ["SignetPrimitives"]),
+        harness("FuzzGzip", ["SignetPolicy"]),
     ]
 )

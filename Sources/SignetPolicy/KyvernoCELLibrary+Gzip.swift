@@ -30,6 +30,15 @@ public enum KyvernoCELGzip {
         }),
     ]
 
+    /// `gzip.decompress` outside CEL (the fuzz harness): every member decompressed and
+    /// concatenated, or nil for anything malformed or over the bounds.
+    public static func decompressed(_ data: [UInt8]) -> [UInt8]? {
+        try? decompress(data).get()
+    }
+
+    /// `gzip.compress` outside CEL: a gzip stream of stored blocks.
+    public static func compressed(_ data: [UInt8]) -> [UInt8] { compress(data) }
+
     /// A decoding failure.
     struct Failure: Error { let text: String }
 
