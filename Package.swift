@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "SignetAdmission",
             dependencies: [
-                "SignetPolicy", "SignetVerification", "SignetPrimitives", "SignetOCI",
+                "SignetPolicy", "SignetVerification", "SignetPrimitives", "SignetOCI", "SignetJMESPath",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "signet-bench",
             dependencies: [
-                "SignetKMS", "SignetPolicy",
+                "SignetKMS", "SignetPolicy", "SignetPrimitives",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -31,6 +31,12 @@ public final class AdmissionController: AdmissionReviewer {
     /// Reads image manifests and configs for policies that ask for them (`imageRegistry` context
     /// entries, `image.GetMetadata`); nil: those report that no registry access is configured.
     public let imageData: (any ImageDataProvider)?
+    /// Reads the cluster data policies ask for (`resource.Get/List`, `globalContext`,
+    /// `authorizer`, `configMap`, `apiCall`, `globalReference`); nil: those reads are errors.
+    public let clusterData: ClusterDataSource?
+    /// Makes the CEL `http.Get/Post` calls to allowed hosts (`serve --allow-http-host`); nil:
+    /// those calls are errors ("http calls are disabled").
+    public let celHTTP: CELHTTPClient?
     let logger: Logger
     public let limits: Limits
     let serverSlots: ConcurrencyLimiter
@@ -54,8 +60,10 @@ public final class AdmissionController: AdmissionReviewer {
     public init(policies: PolicyStore, verification: VerificationService?, metrics: AdmissionMetrics,
                 violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration = .init(),
                 cluster: (any ClusterLookup)? = nil, imageData: (any ImageDataProvider)? = nil, limits: Limits = Limits(),
-                logger: Logger) {
+                clusterData: ClusterDataSource? = nil, celHTTP: CELHTTPClient? = nil, logger: Logger) {
         self.imageData = imageData
+        self.clusterData = clusterData
+        self.celHTTP = celHTTP
         self.limits = limits
         self.serverSlots = ConcurrencyLimiter(limit: limits.serverConcurrency)
         self.policies = policies
@@ -235,8 +243,14 @@ public final class AdmissionController: AdmissionReviewer {
         }
         if images.count > limits.maxImagesPerRequest { return .tooManyImages(images.count) }
         // 2. Verify.
-        let results = planned.isEmpty ? [:] : await verifyAll(planned, deadline: deadline)
-        // 3. Evaluate.
+        let results = planned.isEmpty ? [:] : await verifyAll(planned, deadline: deadline,
+                                                             pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
+        // 3. Evaluate; policies reading cluster data in bounded rounds of reads (AdmissionController+ClusterData).
+        if !set.clusterDataNeeds.isEmpty {
+            return .evaluated(await evaluateWithClusterData(object, admission: admission, set: set, engines: engines, fixed: fixed,
+                                                            configuration: configuration, verifications: results,
+                                                            secondPass: phase == .validate ? .asSubmitted : .afterMutation, deadline: deadline))
+        }
         let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
         var response = EngineResponse(resource: ResourceInfo(object), policies: [])
         response.policies.reserveCapacity(engines.count)

@@ -36,6 +36,8 @@ public struct AdmissionDecision: Sendable {
         var outcomes: [RuleOutcome] = []
         var violations: [Violation] = []
         var warnings: [String] = []
+        // CEL `auditAnnotations`, keyed as the API server keys a policy's annotations: "<policy>/<key>"
+        var auditAnnotations: [String: String] = [:]
         let object = request.object ?? request.oldObject
         let resource = Violation.ResourceRef(
             apiVersion: object?["apiVersion"]?.stringValue ?? request.kind.apiVersion,
@@ -50,6 +52,7 @@ public struct AdmissionDecision: Sendable {
             var blockingRules: [RuleResult] = []
             for r in p.rules {
                 outcomes.append(RuleOutcome(policy: p.policy, rule: r.rule, result: r.status.rawValue))
+                for (key, value) in r.auditAnnotations { auditAnnotations["\(p.policy)/\(key)"] = value }
                 let isBlocking = p.blocks(r)
                 // The first blocking result of a rule is its cause (a verification failure comes
                 // before the "missing digest"/"unverified image" checks it leads to).
@@ -65,8 +68,11 @@ public struct AdmissionDecision: Sendable {
                 }
                 if r.status == .fail || r.status == .error || r.status == .warn {
                     let action = r.status == .error ? "failurePolicy \(p.failurePolicy)" : r.failureAction.rawValue
-                    violations.append(Violation(policy: p.policy, rule: r.rule, result: r.status.rawValue, message: r.message,
-                                                action: action, resource: resource, timestamp: now))
+                    var violation = Violation(policy: p.policy, rule: r.rule, result: r.status.rawValue, message: r.message,
+                                              action: action, resource: resource, timestamp: now)
+                    // Kyverno reports a CEL policy's audit annotations as the result's properties
+                    violation.properties = r.auditAnnotations
+                    violations.append(violation)
                 }
             }
             if !blockingRules.isEmpty {
@@ -90,7 +96,9 @@ public struct AdmissionDecision: Sendable {
                 warnings: limited.isEmpty ? nil : limited,
                 patch: patches.isEmpty ? nil : Data(JSONPatchOperation.document(patches).utf8))
         }
-        return AdmissionDecision(response: response, violations: violations, ruleResults: outcomes)
+        var decided = response
+        if !auditAnnotations.isEmpty { decided.auditAnnotations = auditAnnotations }
+        return AdmissionDecision(response: decided, violations: violations, ruleResults: outcomes)
     }
 
     /// A denial that no policy result produced: a limit of the server (too many images).

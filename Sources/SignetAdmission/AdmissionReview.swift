@@ -26,12 +26,23 @@ public struct AdmissionReview: Sendable, Hashable {
     /// `AdmissionReview`, a request with a non-empty uid. Every problem is a `.badRequest` error
     /// whose message says what is wrong.
     public init(parsing data: Data) throws {
-        let root: JSONValue
+        try self.init(parsing: data.withUnsafeBytes { try Self.parseBody($0) })
+    }
+
+    /// Parses an AdmissionReview from bytes in place (the request body's network buffer: no copy).
+    public init(parsingBytes bytes: UnsafeRawBufferPointer) throws {
+        try self.init(parsing: try Self.parseBody(bytes))
+    }
+
+    static func parseBody(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
         do {
-            root = try JSONValue(json: data)
+            return try JSONValue(jsonBytes: bytes)
         } catch {
             throw SignetAdmissionError(.badRequest, "body is not valid JSON", underlying: error)
         }
+    }
+
+    init(parsing root: JSONValue) throws {
         guard case .object = root else {
             throw SignetAdmissionError(.badRequest, "body is not a JSON object")
         }

@@ -251,8 +251,7 @@ public struct AdmissionServer: Sendable {
     func review(_ request: Request, phase: AdmissionPhase, group: PolicyGroup, path: String,
                 start: ContinuousClock.Instant) async -> Response {
         let contentType = request.headers[.contentType] ?? ""
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        guard mediaType == "application/json" else {
+        guard Self.isJSONMediaType(contentType) else {
             return badRequest(path, "content type must be application/json, not '\(contentType)'")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodySize {
@@ -268,7 +267,7 @@ public struct AdmissionServer: Sendable {
         }
         let review: AdmissionReview
         do {
-            review = try AdmissionReview(parsing: Data(buffer: body))
+            review = try body.withUnsafeReadableBytes { try AdmissionReview(parsingBytes: $0) }
         } catch let error as SignetAdmissionError {
             return badRequest(path, error.message)
         } catch {
@@ -285,6 +284,19 @@ public struct AdmissionServer: Sendable {
             logger.error("could not encode the admission response", metadata: ["error": "\(error)"])
             return Self.text(.internalServerError, "could not encode the admission response\n")
         }
+    }
+
+    /// True when a Content-Type names `application/json` (any case, parameters and spaces allowed,
+    /// RFC 9110 section 8.3.1); a byte scan, as it runs on every review.
+    static func isJSONMediaType(_ contentType: String) -> Bool {
+        var utf8 = Substring(contentType).utf8
+        if let semicolon = utf8.firstIndex(of: UInt8(ascii: ";")) { utf8 = utf8[..<semicolon] }
+        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+        let trimmed = utf8.drop(while: space).reversed().drop(while: space).reversed()
+        let want = "application/json".utf8
+        guard trimmed.count == want.count else { return false }
+        // ASCII case folding: setting bit 0x20 maps A-Z to a-z and leaves '/' and lowercase alone.
+        return zip(trimmed, want).allSatisfy { a, b in a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7a) }
     }
 
     func badRequest(_ path: String, _ message: String) -> Response {

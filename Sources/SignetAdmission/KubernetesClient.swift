@@ -32,15 +32,15 @@ public struct KubernetesAPIConfiguration: Sendable {
     }
 }
 
-/// A small read-only client of the Kubernetes API: GETs of JSON objects and lists, which is all the
-/// webhook needs (namespaces, RoleBindings, ClusterRoleBindings).
+/// A small client of the Kubernetes API: GETs of JSON objects and lists (namespaces, bindings,
+/// the objects policies read) and POSTs of reviews (SubjectAccessReview, `apiCall` POST).
 public final class KubernetesClient: Sendable {
     public let configuration: KubernetesAPIConfiguration
     let base: String
     let http: HTTPClient
 
-    /// Largest response read: a list of every RoleBinding of a big cluster stays well under it.
-    static let maxResponseSize = 32 << 20
+    /// Largest response read by default: a list of every RoleBinding of a big cluster stays well under it.
+    public static let maxResponseSize = 32 << 20
 
     public init(configuration: KubernetesAPIConfiguration) throws {
         var base = configuration.server
@@ -86,11 +86,29 @@ public final class KubernetesClient: Sendable {
 
     /// GETs `path` (e.g. `/api/v1/namespaces/default`) and parses the JSON answer. A 404 is
     /// `nil`; other non-2xx answers throw `.cluster` with the API server's own message (never the token).
-    public func get(_ path: String) async throws -> JSONValue? {
+    public func get(_ path: String, maxResponseSize: Int = KubernetesClient.maxResponseSize) async throws -> JSONValue? {
+        try await send(.GET, path, body: nil, maxResponseSize: maxResponseSize).value
+    }
+
+    /// POSTs `body` as JSON to `path` (e.g. a SubjectAccessReview to
+    /// `/apis/authorization.k8s.io/v1/subjectaccessreviews`) and parses the JSON answer; a 404 is
+    /// `nil`, other non-2xx answers throw `.cluster` as `get` does.
+    public func post(_ path: String, body: JSONValue, maxResponseSize: Int = KubernetesClient.maxResponseSize) async throws -> JSONValue? {
+        try await send(.POST, path, body: body, maxResponseSize: maxResponseSize).value
+    }
+
+    /// One request: `Accept: application/json`, the bearer token asked for now, at most
+    /// `maxResponseSize` bytes read (a longer answer is an error, never truncated JSON). Returns
+    /// the parsed answer (nil for a 404) and its size in bytes.
+    func send(_ method: HTTPMethod, _ path: String, body: JSONValue?, maxResponseSize: Int) async throws -> (value: JSONValue?, bytes: Int) {
         var request = HTTPClientRequest(url: base + path)
-        request.method = .GET
+        request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "signet/0.1")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.jsonString(sortedKeys: true, escapeHTML: false)))
+        }
         let token: String?
         do {
             token = try await configuration.token()
@@ -99,26 +117,26 @@ public final class KubernetesClient: Sendable {
         }
         if let token, !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response: HTTPClientResponse
-        let body: ByteBuffer
+        let bytes: ByteBuffer
         do {
             response = try await http.execute(request, timeout: .milliseconds(configuration.requestTimeout.wholeMilliseconds + 1_000))
-            body = try await response.body.collect(upTo: Self.maxResponseSize)
+            bytes = try await response.body.collect(upTo: max(0, maxResponseSize))
         } catch {
-            throw SignetAdmissionError(.cluster, "kubernetes api GET \(path) failed", underlying: error)
+            throw SignetAdmissionError(.cluster, "kubernetes api \(method.rawValue) \(path) failed", underlying: error)
         }
-        let data = Data(buffer: body)
+        let data = Data(buffer: bytes)
         switch response.status.code {
         case 200..<300:
-            do { return try JSONValue(json: data) } catch {
-                throw SignetAdmissionError(.cluster, "kubernetes api GET \(path): the answer is not json", underlying: error)
+            do { return (try JSONValue(json: data), data.count) } catch {
+                throw SignetAdmissionError(.cluster, "kubernetes api \(method.rawValue) \(path): the answer is not json", underlying: error)
             }
         case 404:
-            return nil
+            return (nil, data.count)
         default:
             // A metav1.Status carries the reason ("namespaces \"x\" is forbidden: ...").
-            let message = (try? JSONValue(json: data))?["message"]?.stringValue
+            let message = (try? JSONValue(json: data))?["message"]?.stringValue.map { String($0.prefix(500)) }
                 ?? String(decoding: data.prefix(200), as: UTF8.self)
-            throw SignetAdmissionError(.cluster, "kubernetes api GET \(path): http \(response.status.code): \(message)")
+            throw SignetAdmissionError(.cluster, "kubernetes api \(method.rawValue) \(path): http \(response.status.code): \(message)")
         }
     }
 }

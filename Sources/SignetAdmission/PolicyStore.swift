@@ -31,6 +31,8 @@ public struct PolicySet: Sendable {
     public let celEngine: CELPolicyEngine?
     /// Whether some policy reads image data from registries (`imageRegistry`, `image.GetMetadata`).
     public let needsImageData: Bool
+    /// What the policies read from the API server besides the cluster context (`ClusterDataNeeds`).
+    public let clusterDataNeeds: ClusterDataNeeds
     /// The Fail and Ignore subsets, made once here: the `/validate/fail` and `/validate/ignore`
     /// paths ask for them on every admission.
     private let subsets: [PolicyGroup: PolicySet]
@@ -70,6 +72,7 @@ public struct PolicySet: Sendable {
         self.engines = engines
         self.subsets = subsets
         self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
+        self.clusterDataNeeds = engines.reduce(into: celEngine?.clusterDataNeeds ?? []) { $0.formUnion($1.clusterPolicyDataNeeds) }
     }
 
     /// The policies of `group` (their prepared engines kept).
@@ -193,6 +196,11 @@ public final class PolicyStore: Sendable {
                     let errs = p.diagnostics.filter { $0.severity == .error } + compileErrors
                     if errs.isEmpty { validatingPolicies.append(p); diagnostics += p.diagnostics }
                     else { errors.append("\(file): policy \(p.name) is invalid: " + errs.map(\.description).joined(separator: "; ")) }
+                    if errs.isEmpty, p.mode != .kubernetes {
+                        // JSON / Envoy / HTTP policies validate payloads, not admission requests: said, not dropped silently
+                        diagnostics.append(Diagnostic(.warning, path: "\(p.displayName): spec.evaluation.mode",
+                                                      "evaluation mode \(p.mode.rawValue) is not applied to admission requests (signet apply/test payloads only)"))
+                    }
                 }
                 for p in result.imageValidatingPolicies {
                     let compileErrors = CELPolicyEngine(policies: [], imagePolicies: [p]).diagnostics.filter { $0.severity == .error }

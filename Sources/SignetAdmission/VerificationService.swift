@@ -66,7 +66,7 @@ public final class VerificationService: Sendable {
         guard let first = items.first else { return [] }
         let digest: SignetOCI.Digest
         do {
-            digest = try await resolve(first.request.reference)
+            digest = try await resolve(first.request.reference, registrySecrets: first.request.registrySecrets)
         } catch {
             let result = Self.classify(error, image: first.request.reference)
             if result.status == .error { metrics?.verificationError(reason: Self.reason(error)) }
@@ -91,10 +91,13 @@ public final class VerificationService: Sendable {
 
     /// The digest a reference names: its own, or the tag resolved at the registry (concurrent
     /// resolutions of one tag share a request; never cached, see the tag-move defence).
-    func resolve(_ reference: Reference) async throws -> SignetOCI.Digest {
+    func resolve(_ reference: Reference, registrySecrets: [RegistrySecretReference] = []) async throws -> SignetOCI.Digest {
         if let given = reference.digest { return given }
-        let key = VerificationCacheKey(policy: "", policyVersion: "", rule: "", imageDigest: reference.description, keys: "resolve")
-        return try await resolutions.value(for: key) { [resolver] in try await resolver.resolveDigest(reference) }.0
+        let secrets = registrySecrets.map(\.description).joined(separator: ",")
+        let key = VerificationCacheKey(policy: "", policyVersion: "", rule: secrets, imageDigest: reference.description, keys: "resolve")
+        return try await resolutions.value(for: key) { [resolver] in
+            try await resolver.resolveDigest(reference, registrySecrets: registrySecrets)
+        }.0
     }
 
     func verify(_ request: ImageVerificationRequest, digest: SignetOCI.Digest, policy: String, version: String,
@@ -135,7 +138,11 @@ public final class VerificationService: Sendable {
     /// dictionary hashes it, no digest needed).
     static func fingerprint(_ r: ImageVerificationRequest) -> String {
         let ann = r.annotations.isEmpty ? "" : r.annotations.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        return "alg=\(r.signatureAlgorithm);repo=\(r.signatureRepository ?? "");ann=\(ann);tlog=\(r.ignoreTlog);sct=\(r.ignoreSCT);att=\(r.predicateType ?? "")"
+        // The Secrets by namespace and name: a success obtained with one namespace's pull secret
+        // (or a policy's credentials) is reused only by requests naming exactly those Secrets
+        // (docs/image-validating-policy.md, "Registry credentials").
+        let secrets = r.registrySecrets.map(\.description).joined(separator: ",")
+        return "alg=\(r.signatureAlgorithm);repo=\(r.signatureRepository ?? "");ann=\(ann);tlog=\(r.ignoreTlog);sct=\(r.ignoreSCT);att=\(r.predicateType ?? "");sec=\(secrets)"
     }
 
     static func keyFingerprint(_ key: VerificationKey) -> String {

@@ -14,6 +14,8 @@ public struct Violation: Sendable, Hashable {
     public var action: String
     public var resource: ResourceRef
     public var timestamp: Date
+    /// Extra report properties: a CEL policy's audit annotations (key → value).
+    public var properties: [String: String] = [:]
 
     public struct ResourceRef: Sendable, Hashable {
         public var apiVersion: String
@@ -86,7 +88,7 @@ public final class ViolationStore: Sendable {
                 "message": .string(v.message),
                 "scored": true,
                 "category": "admission",
-                "properties": ["action": .string(v.action)],
+                "properties": .object(v.properties.mapValues(JSONValue.string).merging(["action": .string(v.action)]) { _, action in action }),
                 "timestamp": ["seconds": .integer(seconds), "nanos": 0],
                 "resources": [.object(resource)],
             ])

@@ -39,8 +39,16 @@ public struct WebhookConfiguration: Sendable {
     public var reportsCapacity: Int
     /// The API server for namespace labels and RBAC roles; nil: none (those rules report errors).
     public var kubernetes: KubernetesAPIConfiguration?
-    /// How long namespace labels and role bindings read from the API server are kept.
+    /// How long namespace labels and role bindings read from the API server are kept (and the
+    /// objects, decisions and global context entries policies read).
     public var clusterCacheTTL: Duration
+    /// Bounds on the cluster reads of one request (rounds, reads, fan-out, answer size).
+    public var clusterDataLimits: ClusterDataSource.Limits = .init()
+    /// The namespace signet runs in: where cluster-wide policies' registry credential Secrets
+    /// (`credentials.secrets`) are read, as Kyverno reads them in its own namespace.
+    public var ownNamespace: String = "signet"
+    /// Hosts the CEL `http` library may call (`host` or `host:port`); empty: `http` calls are errors.
+    public var allowedHTTPHosts: [String] = []
 
     public init(policies: Policies, tls: TLSFiles, server: AdmissionServer.Configuration = .init(),
                 limits: AdmissionController.Limits = .init(), cacheTTL: Duration = .seconds(3600), cacheCapacity: Int = 1000,
@@ -128,21 +136,35 @@ public func buildApplication(_ configuration: WebhookConfiguration, verifier: (a
     case .fixed(let set):
         store = PolicyStore(fixed: set, logger: logger)
     }
-    let verification = verifier.map {
-        VerificationService(verifier: $0, resolver: $0, ttl: configuration.cacheTTL, capacity: configuration.cacheCapacity,
-                            metrics: metrics, logger: logger)
-    }
+    var verifier = verifier
     let violations = ViolationStore(capacity: configuration.reportsCapacity)
     var services = clients
     var cluster: KubernetesClusterLookup?
+    var clusterData: ClusterDataSource?
     if let kubernetes = configuration.kubernetes {
         let client = try KubernetesClient(configuration: kubernetes)
         services.append(ClientShutdownService("kubernetes-client") { try await client.shutdown() })
         cluster = KubernetesClusterLookup(client: client, ttl: configuration.clusterCacheTTL)
+        clusterData = ClusterDataSource(client: client, ttl: configuration.clusterCacheTTL, limits: configuration.clusterDataLimits)
+        // Pull secrets and policy credentials are read through the same API client.
+        if let cosign = verifier as? CosignImageVerifier {
+            verifier = cosign.with(secrets: KubernetesRegistrySecrets(client: client, ownNamespace: configuration.ownNamespace,
+                                                                      ttl: configuration.clusterCacheTTL))
+        }
+    }
+    let verification = verifier.map {
+        VerificationService(verifier: $0, resolver: $0, ttl: configuration.cacheTTL, capacity: configuration.cacheCapacity,
+                            metrics: metrics, logger: logger)
+    }
+    var celHTTP: CELHTTPClient?
+    if !configuration.allowedHTTPHosts.isEmpty {
+        let client = CELHTTPClient(allowedHosts: configuration.allowedHTTPHosts)
+        services.append(ClientShutdownService("cel-http-client") { try await client.shutdown() })
+        celHTTP = client
     }
     let controller = AdmissionController(policies: store, verification: verification, metrics: metrics,
                                          violations: violations, cluster: cluster, imageData: imageData,
-                                         limits: configuration.limits, logger: logger)
+                                         limits: configuration.limits, clusterData: clusterData, celHTTP: celHTTP, logger: logger)
     let tls = try ReloadingTLSIdentity(certificatePath: configuration.tls.certificatePath, keyPath: configuration.tls.keyPath)
     var reloaders: [@Sendable () async -> Void] = []
     if case .directory = configuration.policies {

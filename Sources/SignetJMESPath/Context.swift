@@ -42,6 +42,9 @@ public struct JMESPathContext {
     public let clock: JMESPathClock
     let maximumDepth: Int
     var depth = 0
+    /// Kyverno's fork of go-jmespath: a field looked up on a map without that key fails with
+    /// `unknown-key` instead of giving `null` (see `JMESPathExpression.evaluate(_:reportingMissingKeys:)`).
+    var reportsMissingKeys = false
 
     init(budget: Int, clock: JMESPathClock, maximumDepth: Int) {
         remainingBudget = budget
@@ -65,6 +68,6 @@ public struct JMESPathContext {
         defer { depth -= 1 }
         // Expression references nest through functions (`map(&map(&..., @), @)`); bound the recursion.
         guard depth <= maximumDepth else { throw JMESPathError(.limitExceeded, "expression references nest too deep") }
-        return try Interpreter.evaluate(reference.node, value, &self)
+        return try Interpreter.soft(reference.node, value, &self)
     }
 }

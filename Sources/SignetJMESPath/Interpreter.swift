@@ -8,7 +8,11 @@ enum Interpreter {
         case .current:
             return value
         case .field(let name):
-            if case .object(let o) = value { return o[name] ?? .null }
+            if case .object(let o) = value {
+                if let v = o[name] { return v }
+                if ctx.reportsMissingKeys { throw JMESPathError(.unknownKey, "Unknown key \"\(name)\" in path") }
+                return .null
+            }
             return .null
         case .subexpression(let l, let r):
             return try evaluate(r, try evaluate(l, value, &ctx), &ctx)
@@ -22,38 +26,38 @@ enum Interpreter {
             guard case .array(let a) = try evaluate(l, value, &ctx) else { return .null }
             return .array(try slice(a, start: start, stop: stop, step: step, &ctx))
         case .listProjection(let l, let r):
-            guard case .array(let a) = try evaluate(l, value, &ctx) else { return .null }
+            guard case .array(let a) = try soft(l, value, &ctx) else { return .null }
             var out: [JSONValue] = []
             out.reserveCapacity(a.count)
             for e in a {
-                let v = try evaluate(r, e, &ctx)
+                let v = try soft(r, e, &ctx)
                 if case .null = v { continue }
                 out.append(v)
             }
             return .array(out)
         case .objectProjection(let l, let r):
-            guard case .object(let o) = try evaluate(l, value, &ctx) else { return .null }
+            guard case .object(let o) = try lenient(l, value, &ctx) else { return .null }
             try ctx.charge(o.count)
             var out: [JSONValue] = []
             out.reserveCapacity(o.count)
             for k in ValueOps.sortedKeys(o) {
                 guard let e = o[k] else { continue }
-                let v = try evaluate(r, e, &ctx)
+                let v = try soft(r, e, &ctx)
                 if case .null = v { continue }
                 out.append(v)
             }
             return .array(out)
         case .filterProjection(let l, let condition, let r):
-            guard case .array(let a) = try evaluate(l, value, &ctx) else { return .null }
+            guard case .array(let a) = try lenient(l, value, &ctx) else { return .null }
             var out: [JSONValue] = []
-            for e in a where try evaluate(condition, e, &ctx).isTruthy {
-                let v = try evaluate(r, e, &ctx)
+            for e in a where try soft(condition, e, &ctx).isTruthy {
+                let v = try soft(r, e, &ctx)
                 if case .null = v { continue }
                 out.append(v)
             }
             return .array(out)
         case .flatten(let l):
-            guard case .array(let a) = try evaluate(l, value, &ctx) else { return .null }
+            guard case .array(let a) = try lenient(l, value, &ctx) else { return .null }
             var out: [JSONValue] = []
             out.reserveCapacity(a.count)
             for e in a {
@@ -71,26 +75,26 @@ enum Interpreter {
             if case .null = value { return .null }
             var out: [JSONValue] = []
             out.reserveCapacity(items.count)
-            for i in items { out.append(try evaluate(i, value, &ctx)) }
+            for i in items { out.append(try soft(i, value, &ctx)) }
             return .array(out)
         case .multiSelectHash(let pairs):
             if case .null = value { return .null }
             var out: [String: JSONValue] = [:]
-            for p in pairs { out[p.key] = try evaluate(p.value, value, &ctx) }
+            for p in pairs { out[p.key] = try soft(p.value, value, &ctx) }
             return .object(out)
         case .pipe(let l, let r):
-            return try evaluate(r, try evaluate(l, value, &ctx), &ctx)
+            return try soft(r, try soft(l, value, &ctx), &ctx)
         case .or(let l, let r):
-            let v = try evaluate(l, value, &ctx)
-            return v.isTruthy ? v : try evaluate(r, value, &ctx)
+            let v = try soft(l, value, &ctx)
+            return v.isTruthy ? v : try soft(r, value, &ctx)
         case .and(let l, let r):
-            let v = try evaluate(l, value, &ctx)
+            let v = try soft(l, value, &ctx)
             return v.isTruthy ? try evaluate(r, value, &ctx) : v
         case .not(let e):
-            return .bool(!(try evaluate(e, value, &ctx).isTruthy))
+            return .bool(!(try soft(e, value, &ctx).isTruthy))
         case .comparison(let op, let l, let r):
-            let a = try evaluate(l, value, &ctx)
-            let b = try evaluate(r, value, &ctx)
+            let a = try soft(l, value, &ctx)
+            let b = try soft(r, value, &ctx)
             switch op {
             case .equal: return .bool(try ValueOps.equal(a, b, &ctx))
             case .notEqual: return .bool(!(try ValueOps.equal(a, b, &ctx)))
@@ -114,12 +118,27 @@ enum Interpreter {
                 if case .expressionReference(let e) = n {
                     args.append(.expressionReference(JMESPathExpressionReference(node: e)))
                 } else {
-                    args.append(.value(try evaluate(n, value, &ctx)))
+                    args.append(.value(try soft(n, value, &ctx)))
                 }
             }
             try f.signature.checkTypes(args, name: f.name)
             return try f.body(&ctx, args)
         }
+    }
+
+    /// Evaluates `node`; in Kyverno mode an `unknown-key` error becomes `null` (where
+    /// go-jmespath checks `err.(NotFoundError)`). Spec mode: plain evaluation.
+    static func soft(_ node: JMESPathNode, _ value: JSONValue, _ ctx: inout JMESPathContext) throws -> JSONValue {
+        guard ctx.reportsMissingKeys else { return try evaluate(node, value, &ctx) }
+        do { return try evaluate(node, value, &ctx) } catch let e as JMESPathError where e.code == .unknownKey { return .null }
+    }
+
+    /// Evaluates `node`; in Kyverno mode any evaluation error becomes `null` (go-jmespath's
+    /// flatten, filter and object projections ignore the error of their left side); limits and
+    /// the budget still apply.
+    static func lenient(_ node: JMESPathNode, _ value: JSONValue, _ ctx: inout JMESPathContext) throws -> JSONValue {
+        guard ctx.reportsMissingKeys else { return try evaluate(node, value, &ctx) }
+        do { return try evaluate(node, value, &ctx) } catch let e as JMESPathError where e.code != .budgetExceeded && e.code != .limitExceeded { return .null }
     }
 
     /// Spec "Slices": Python-style bounds, negative steps, all arithmetic checked.

@@ -28,6 +28,9 @@ public struct JMESPathError: Error, CustomStringConvertible, Sendable {
         public static let budgetExceeded = Code("budget-exceeded")
         /// A function failed for a reason of its own (Kyverno functions: bad quantity, regex, ...).
         public static let functionFailed = Code("function-failed")
+        /// A field was looked up on an object without that key, in the mode that reports it
+        /// (Kyverno's go-jmespath `NotFoundError`; never raised by spec evaluation).
+        public static let unknownKey = Code("unknown-key")
     }
 
     /// The kind of failure.

@@ -43,6 +43,19 @@ public struct JMESPathExpression: Sendable {
         return try Interpreter.evaluate(root, data, &ctx)
     }
 
+    /// Evaluates as Kyverno's fork of go-jmespath does when `reportingMissingKeys` is true: a
+    /// field looked up on an object without that key throws `unknown-key`
+    /// ("Unknown key \"KEY\" in path"); the error passes through sub-expressions, indexes and
+    /// the right side of `&&`, and becomes `null` in comparisons, function arguments,
+    /// projections, multi-selects, `||`, `!` and pipes; the left side of a flatten, a filter or
+    /// an object projection turns any error into `null`. With false, spec evaluation.
+    public func evaluate(_ data: JSONValue, reportingMissingKeys: Bool) throws -> JSONValue {
+        var ctx = JMESPathContext(budget: options.limits.evaluationBudget, clock: options.clock,
+                                  maximumDepth: options.limits.maximumDepth)
+        ctx.reportsMissingKeys = reportingMissingKeys
+        return try Interpreter.evaluate(root, data, &ctx)
+    }
+
     /// Evaluates with a different clock (for time functions in tests or replays).
     public func evaluate(_ data: JSONValue, clock: JMESPathClock) throws -> JSONValue {
         var ctx = JMESPathContext(budget: options.limits.evaluationBudget, clock: clock,

@@ -12,7 +12,7 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     /// Parses `sha256:HEX`; throws `SignetOCIError(.invalidDigest)` on anything else.
     public init(parsing string: String) throws {
-        guard let colon = string.firstIndex(of: ":") else {
+        guard let colon = string.utf8.firstIndex(of: UInt8(ascii: ":")) else {
             throw SignetOCIError(.invalidDigest, "invalid digest \"\(Digest.clip(string))\": missing algorithm (expected sha256:<64 hex>)")
         }
         let algorithm = String(string[..<colon])

@@ -1,3 +1,5 @@
+import SignetPrimitives
+import Synchronization
 /// An image reference `[REGISTRY/]REPOSITORY[:TAG][@DIGEST]`.
 ///
 /// Grammar: docker/distribution `reference/regexp.go`. Normalization as go-containerregistry's
@@ -27,61 +29,70 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
             SignetOCIError(.invalidReference, "invalid image reference \"\(Digest.clip(string))\": \(why)")
         }
         guard !string.isEmpty else { throw SignetOCIError(.invalidReference, "invalid image reference \"\": empty") }
-        guard string.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7f }) else {
+        // Bytes, not scalars: non-ASCII bytes are all >= 0x80 (runs on every admission).
+        guard string.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw fail("contains spaces, control or non-ASCII characters")
         }
-        var rest = Substring(string)
+        // One grammar for every image parser in Signet (SignetPrimitives.ImageName).
+        let parts = ImageName(splitting: string)
         var digest: Digest?
-        if let at = rest.firstIndex(of: "@") {
-            let digestText = String(rest[rest.index(after: at)...])
+        if let d = parts.digest {
+            let digestText = String(d)
             do { digest = try Digest(parsing: digestText) } catch let error as SignetOCIError {
                 throw fail("bad digest: " + error.message.replacingOccurrences(of: "invalid digest \"\(Digest.clip(digestText))\": ", with: ""))
             }
-            rest = rest[..<at]
         }
         var tag: String?
-        if let colon = rest.lastIndex(of: ":"), !rest[colon...].utf8.contains(UInt8(ascii: "/")) {
-            // A colon after the last slash is a tag; before it, it is a port.
-            let t = String(rest[rest.index(after: colon)...])
+        if let t = parts.tag {
             guard !t.isEmpty else { throw fail("empty tag") }
-            guard Reference.isValidTag(t) else {
-                throw fail(t.count > 128 ? "tag longer than 128 characters" : "invalid tag \"\(Digest.clip(t))\" (allowed: [A-Za-z0-9_][A-Za-z0-9_.-]*)")
+            guard ImageName.isValidTag(t) else {
+                throw fail(t.count > ImageName.maxTagLength ? "tag longer than 128 characters" : "invalid tag \"\(Digest.clip(String(t)))\" (allowed: [A-Za-z0-9_][A-Za-z0-9_.-]*)")
             }
-            tag = t
-            rest = rest[..<colon]
+            tag = String(t)
         }
-        let name = String(rest)
+        let name = parts.name
         guard !name.isEmpty else { throw fail("missing repository name") }
-        guard name.count <= Reference.maxNameLength else { throw fail("name longer than \(Reference.maxNameLength) characters") }
-
-        var registry = ""
+        guard name.utf8.count <= ImageName.maxNameLength else { throw fail("name longer than \(ImageName.maxNameLength) characters") }
+        var registry: Substring = ""
         var repository = name
-        if let slash = name.firstIndex(of: "/") {
-            let first = name[..<slash]
-            let u = first.utf8
-            if u.contains(UInt8(ascii: ".")) || u.contains(UInt8(ascii: ":")) || first == "localhost"
-                || u.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
-                registry = String(first)
-                repository = String(name[name.index(after: slash)...])
-            }
+        if let (r, p) = ImageName.registryComponent(of: name) {
+            if let why = ImageName.domainProblem(r, portLimit: true) { throw fail(why) }
+            registry = r
+            repository = p
         }
-        if !registry.isEmpty {
-            if let why = Reference.registryProblem(registry) { throw fail(why) }
-        }
-        if let why = Reference.repositoryProblem(repository) { throw fail(why) }
-        (self.registry, self.repository) = Reference.normalize(registry: registry, repository: repository)
+        if let why = ImageName.pathProblem(repository) { throw fail(why) }
+        (self.registry, self.repository) = Reference.normalize(registry: String(registry), repository: String(repository))
         self.tag = tag
         self.digest = digest
     }
+
+    /// `Reference(parsing:)` remembered, for the admission path, which parses the same few image
+    /// names on every request (plan, then evaluation): nil when `text` is no reference. The table
+    /// holds at most `memoCapacity` names and starts over when full, so hostile names cost memory
+    /// only up to that bound.
+    public static func parsedIfValid(_ text: String) -> Reference? {
+        guard text.utf8.count <= 4 * maxNameLength else { return try? Reference(parsing: text) }
+        if let hit = memo.withLock({ $0[text] }) { return hit }
+        let parsed = try? Reference(parsing: text)
+        memo.withLock { table in
+            if table.count >= memoCapacity { table.removeAll(keepingCapacity: true) }
+            table[text] = .some(parsed)
+        }
+        return parsed
+    }
+
+    /// Entries of the `parsedIfValid` table.
+    public static let memoCapacity = 4096
+    private static let memo = Mutex<[String: Reference?]>([:])
 
     /// Builds a reference from parts; the parts are validated and normalized like parsed text.
     public init(registry: String, repository: String, tag: String? = nil, digest: Digest? = nil) throws {
         func fail(_ why: String) -> SignetOCIError {
             SignetOCIError(.invalidReference, "invalid image reference \"\(Digest.clip(registry + "/" + repository))\": \(why)")
         }
-        if !registry.isEmpty, let why = Reference.registryProblem(registry) { throw fail(why) }
-        if let why = Reference.repositoryProblem(repository) { throw fail(why) }
-        if let tag, !Reference.isValidTag(tag) { throw fail("invalid tag \"\(Digest.clip(tag))\"") }
+        if !registry.isEmpty, let why = ImageName.domainProblem(Substring(registry), portLimit: true) { throw fail(why) }
+        if let why = ImageName.pathProblem(Substring(repository)) { throw fail(why) }
+        if let tag, !ImageName.isValidTag(tag) { throw fail("invalid tag \"\(Digest.clip(tag))\"") }
         (self.registry, self.repository) = Reference.normalize(registry: registry, repository: repository)
         self.tag = tag
         self.digest = digest
@@ -143,90 +154,10 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
         try c.encode(description)
     }
 
-    // MARK: - Grammar
+    // MARK: - Grammar (SignetPrimitives.ImageName)
 
     /// distribution: tag = `[\w][\w.-]{0,127}`.
-    public static func isValidTag(_ tag: String) -> Bool {
-        let u = Array(tag.utf8)
-        guard !u.isEmpty, u.count <= 128 else { return false }
-        func word(_ c: UInt8) -> Bool { isLowerAlnum(c) || (c >= 0x41 && c <= 0x5a) || c == 0x5f }
-        guard word(u[0]) else { return false }
-        return u.dropFirst().allSatisfy { word($0) || $0 == 0x2e || $0 == 0x2d }
-    }
-
-    static func isLowerAlnum(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) }
-
-    /// distribution: path-component = `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`.
-    static func isValidPathComponent(_ component: Substring) -> Bool {
-        let u = Array(component.utf8)
-        guard let first = u.first, let last = u.last, isLowerAlnum(first), isLowerAlnum(last) else { return false }
-        var i = 0
-        while i < u.count {
-            if isLowerAlnum(u[i]) { i += 1; continue }
-            // A separator run between alphanumerics.
-            var j = i
-            while j < u.count && !isLowerAlnum(u[j]) { j += 1 }
-            let sep = u[i..<j]
-            let ok = sep.elementsEqual([0x2e]) || sep.elementsEqual([0x5f]) || sep.elementsEqual([0x5f, 0x5f])
-                || sep.allSatisfy { $0 == 0x2d }
-            guard ok else { return false }
-            i = j
-        }
-        return true
-    }
-
-    static func repositoryProblem(_ repository: String) -> String? {
-        guard !repository.isEmpty else { return "missing repository name" }
-        for component in repository.split(separator: "/", omittingEmptySubsequences: false) {
-            if component.isEmpty { return "empty path component in repository \"\(Digest.clip(repository))\"" }
-            if component.contains(where: { $0.isUppercase }) {
-                return "repository name must be lowercase (\"\(Digest.clip(repository))\")"
-            }
-            if !isValidPathComponent(component) {
-                return "invalid repository path component \"\(Digest.clip(String(component)))\" (allowed: lowercase letters, digits, and single separators . _ __ -)"
-            }
-        }
-        return nil
-    }
-
-    /// distribution: domain = host[:port], host = domain-name | IPv4 | `[` IPv6 `]`.
-    static func registryProblem(_ registry: String) -> String? {
-        var host = Substring(registry)
-        var port: Substring?
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return "unterminated IPv6 address in registry \"\(registry)\"" }
-            let inner = host[host.index(after: host.startIndex)..<close]
-            guard !inner.isEmpty, inner.contains(":"),
-                  inner.allSatisfy({ $0.isHexDigit || $0 == ":" }) else { return "invalid IPv6 address in registry \"\(registry)\"" }
-            let after = host[host.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { return "invalid registry \"\(registry)\"" }
-                port = after.dropFirst()
-            }
-            host = host[...close]
-        } else {
-            if let colon = host.firstIndex(of: ":") {
-                port = host[host.index(after: colon)...]
-                host = host[..<colon]
-            }
-            guard !host.isEmpty else { return "empty registry host in \"\(registry)\"" }
-            for label in host.split(separator: ".", omittingEmptySubsequences: false) {
-                let u = Array(label.utf8)
-                func alnum(_ c: UInt8) -> Bool { isLowerAlnum(c) || (c >= 0x41 && c <= 0x5a) }
-                guard let f = u.first, let l = u.last, alnum(f), alnum(l),
-                      u.allSatisfy({ alnum($0) || $0 == 0x2d }) else {
-                    return "invalid registry host \"\(Digest.clip(String(host)))\""
-                }
-            }
-        }
-        if let port {
-            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let n = Int(port), n > 0, n <= 65535 else {
-                return "invalid registry port in \"\(registry)\""
-            }
-        }
-        return nil
-    }
+    public static func isValidTag(_ tag: String) -> Bool { ImageName.isValidTag(tag) }
 
     static func normalize(registry: String, repository: String) -> (String, String) {
         // Host names are case-insensitive: `LocalHost:5000` is the registry `localhost:5000`. A

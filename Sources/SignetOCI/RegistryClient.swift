@@ -6,6 +6,44 @@ import NIOFoundationCompat
 import NIOHTTP1
 import Synchronization
 
+/// The HTTP connection pools of registry clients: one per TLS policy. Redirects are followed by
+/// hand (`redirectConfiguration: .disallow`) so that Authorization is never sent to another host.
+///
+/// Command-line runs share `RegistryTransport.shared` for the life of the process; a server
+/// creates its own and closes it on graceful shutdown (`shutdown()`, a service in `signet serve`'s
+/// service group), after the last request has drained.
+public final class RegistryTransport: Sendable {
+    let secure: HTTPClient
+    let insecure: HTTPClient
+    private let isShutDown = Mutex(false)
+
+    /// The process-wide transport of command-line runs (never shut down).
+    public static let shared = RegistryTransport()
+
+    /// New connection pools on NIO's shared event loops.
+    public init() {
+        secure = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(verifyTLS: true))
+        insecure = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(verifyTLS: false))
+    }
+
+    static func configuration(verifyTLS: Bool) -> HTTPClient.Configuration {
+        var c = verifyTLS
+            ? HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), decompression: .disabled)
+            : HTTPClient.Configuration(certificateVerification: .none, redirectConfiguration: .disallow,
+                                       timeout: .init(connect: .seconds(10)), decompression: .disabled)
+        // A refused connection fails at once instead of being retried until the connect timeout.
+        c.connectionPool.retryConnectionEstablishment = false
+        return c
+    }
+
+    /// Closes both pools; requests after it fail. Later calls do nothing.
+    public func shutdown() async throws {
+        guard isShutDown.withLock({ old in defer { old = true }; return !old }) else { return }
+        try await secure.shutdown()
+        try await insecure.shutdown()
+    }
+}
+
 /// A client for OCI distribution spec 1.1 registries (and Docker Registry HTTP API v2).
 ///
 /// Thread-safe (`Sendable`): share one instance. Auth state (registry challenges, bearer tokens per
@@ -75,10 +113,21 @@ public final class RegistryClient: Sendable {
         var expires: ContinuousClock.Instant
     }
 
-    /// Creates a client. Nothing is contacted until the first call.
-    public init(configuration: Configuration = Configuration(), credentials: CredentialStore = .anonymous) {
+    /// The connection pools the requests go through.
+    public let transport: RegistryTransport
+
+    /// Creates a client. Nothing is contacted until the first call. `transport` is the process-wide
+    /// one unless the caller owns a transport and its shutdown (`signet serve` does).
+    public init(configuration: Configuration = Configuration(), credentials: CredentialStore = .anonymous,
+                transport: RegistryTransport = .shared) {
         self.configuration = configuration
         self.credentials = credentials
+        self.transport = transport
+    }
+
+    /// A client with the same configuration and transport and other credentials (fresh auth state).
+    public func with(credentials: CredentialStore) -> RegistryClient {
+        RegistryClient(configuration: configuration, credentials: credentials, transport: transport)
     }
 
     /// HTTP requests sent so far (pings, token requests, retries and redirects included).
@@ -87,22 +136,7 @@ public final class RegistryClient: Sendable {
     /// Forgets cached pings and tokens (the next request authenticates again).
     public func resetAuthCache() { state.withLock { $0.endpoints = [:]; $0.tokens = [:] } }
 
-    // One process-wide HTTP client per TLS policy; redirects are followed by hand so that
-    // Authorization is never sent to another host.
-    static let secureHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(verifyTLS: true))
-    static let insecureHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(verifyTLS: false))
-
-    static func httpConfiguration(verifyTLS: Bool) -> HTTPClient.Configuration {
-        var c = verifyTLS
-            ? HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), decompression: .disabled)
-            : HTTPClient.Configuration(certificateVerification: .none, redirectConfiguration: .disallow,
-                                       timeout: .init(connect: .seconds(10)), decompression: .disabled)
-        // A refused connection fails at once instead of being retried until the connect timeout.
-        c.connectionPool.retryConnectionEstablishment = false
-        return c
-    }
-
-    var http: HTTPClient { configuration.allowInsecure ? Self.insecureHTTP : Self.secureHTTP }
+    var http: HTTPClient { configuration.allowInsecure ? transport.insecure : transport.secure }
 
     // MARK: - Raw exchange
 

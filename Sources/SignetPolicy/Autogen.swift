@@ -128,7 +128,7 @@ public enum Autogen {
             if let p = v.pattern { v.pattern = wrap(p) }
             else if let ap = v.anyPattern { v.anyPattern = ap.map(wrap) }
             else if let c = v.cel { v.cel = c.rewritten(specPath: templateKey == "template" ? "object.spec.template" : "object.spec.jobTemplate.spec.template") }
-            else if v.deny == nil && v.foreach == nil && r.unsupported.isEmpty { return nil }
+            else if v.deny == nil && v.foreach == nil && v.podSecurity == nil && r.unsupported.isEmpty { return nil }
             r.validate = v
             return r
         }

@@ -99,12 +99,15 @@ public struct CompiledCELChecks: Sendable {
                 return (.error("expression '\(val.source.expression.trimmingCharacters(in: .whitespacesAndNewlines))' resulted in error: \(Self.describe(other))"), [:])
             }
         }
+        // Kyverno (pkg/cel/policies/vpol/compiler/policy.go evaluateAuditAnnotations): an empty or
+        // null value adds nothing; an error or a non-string value makes the result an error
         var annotations: [String: String] = [:]
         for a in auditAnnotations {
             switch eval(a.program) {
-            case .string(let s): annotations[a.name] = s
+            case .string(let s): if !s.isEmpty { annotations[a.name] = s }
             case .null: continue
-            default: continue
+            case let other:
+                return (.error("failed to evaluate auditAnnotation '\(a.name)': \(Self.describe(other))"), [:])
             }
         }
         return (failures.isEmpty ? .pass : .fail(failures.joined(separator: "; ")), annotations)
@@ -233,6 +236,8 @@ public struct CELPolicyEngine: Sendable {
     }
 
     static func plan(_ p: ValidatingPolicy, environment: CELEnvironment = KyvernoCELLibrary.environment) -> (CELPolicyPlan, [Diagnostic]) {
+        // Envoy / HTTP authorization policies compile with the `envoy` / `http` response libraries
+        let environment = KyvernoAuthzLibrary.environment(for: p.mode) ?? environment
         var diags: [Diagnostic] = []
         func compile(_ rewrite: (String) -> String) -> CompiledCELChecks {
             CompiledCELChecks.compile(matchConditions: p.matchConditions, variables: p.variables, validations: p.validations,

@@ -63,26 +63,35 @@ public struct ConditionBlock: Sendable, Hashable {
     /// Kyverno `EvaluateAnyAllConditions`: substitutes variables (unresolved ones become "") and
     /// evaluates; returns whether the block holds and the messages of the conditions that failed.
     public func evaluate(in ctx: VariableContext) throws -> (holds: Bool, messages: [String]) {
-        var messages: [String] = []
+        // Kyverno `evaluateAnyAllConditions`: the messages of the conditions that held when the
+        // block holds (a deny shows them), of those that failed otherwise (preconditions)
+        var trueMessages: [String] = [], falseMessages: [String] = []
         var anyOK = true
         if let any, !any.isEmpty {
             anyOK = false
-            var failed: [String] = []
             for c in any {
-                if try c.evaluate(in: ctx) { anyOK = true; break }
-                if let m = c.message { failed.append(try substitutedMessage(m, ctx)) }
+                if try c.evaluate(in: ctx) {
+                    anyOK = true
+                    if let m = c.message { trueMessages.append(try substitutedMessage(m, ctx)) }
+                    break
+                }
+                if let m = c.message { falseMessages.append(try substitutedMessage(m, ctx)) }
             }
-            if !anyOK { messages += failed }
         }
         var allOK = true
         if let all {
-            for c in all where !(try c.evaluate(in: ctx)) {
+            for c in all {
+                if try c.evaluate(in: ctx) {
+                    if let m = c.message { trueMessages.append(try substitutedMessage(m, ctx)) }
+                    continue
+                }
                 allOK = false
-                if let m = c.message { messages.append(try substitutedMessage(m, ctx)) }
+                if let m = c.message { falseMessages.append(try substitutedMessage(m, ctx)) }
                 break
             }
         }
-        return (anyOK && allOK, messages)
+        let holds = anyOK && allOK
+        return (holds, holds ? trueMessages : falseMessages)
     }
 
     func substitutedMessage(_ m: String, _ ctx: VariableContext) throws -> String {
@@ -117,8 +126,12 @@ extension JSONValue {
 extension Condition {
     /// Substitutes key and value, then applies the operator.
     public func evaluate(in ctx: VariableContext) throws -> Bool {
-        let k = try Variables.substitute(key, in: ctx, mode: .conditions)
-        let v = try Variables.substitute(value, in: ctx, mode: .conditions)
+        // Kyverno `Evaluate`: the error names the side that failed
+        let k: JSONValue, v: JSONValue
+        do { k = try Variables.substitute(key, in: ctx, mode: .conditions) }
+        catch { throw SignetPolicyError(.variableSubstitution, "failed to substitute variables in condition key: \((error as? SignetPolicyError)?.message ?? "\(error)")") }
+        do { v = try Variables.substitute(value, in: ctx, mode: .conditions) }
+        catch { throw SignetPolicyError(.variableSubstitution, "failed to substitute variables in condition value: \((error as? SignetPolicyError)?.message ?? "\(error)")") }
         return ConditionOperators.apply(op, key: k, value: v)
     }
 }
@@ -126,15 +139,17 @@ extension Condition {
 /// The operator semantics (Kyverno pkg/engine/variables/operator).
 enum ConditionOperators {
     static func apply(_ op: ConditionOperator, key: JSONValue, value: JSONValue) -> Bool {
+        // Kyverno's handlers: a null key is an unsupported type for every operator
+        if case .null = key { return false }
         switch op {
         case .equals, .equal: return equals(key, value)
         case .notEquals, .notEqual: return !equals(key, value)
         case .in: return allIn(key, value)
         case .notIn: return !allIn(key, value)
-        case .anyIn: return elements(key).contains { isIn($0, value) }
+        case .anyIn: return elements(key).contains { isIn($0, value, both: isSet(key, value)) }
         case .allIn: return allIn(key, value)
-        case .anyNotIn: return elements(key).contains { !isIn($0, value) }
-        case .allNotIn: return elements(key).allSatisfy { !isIn($0, value) }
+        case .anyNotIn: return elements(key).contains { !isIn($0, value, both: isSet(key, value)) }
+        case .allNotIn: return elements(key).allSatisfy { !isIn($0, value, both: isSet(key, value)) }
         case .greaterThan: return compare(key, value).map { $0 > 0 } ?? false
         case .greaterThanOrEquals: return compare(key, value).map { $0 >= 0 } ?? false
         case .lessThan: return compare(key, value).map { $0 < 0 } ?? false
@@ -152,8 +167,17 @@ enum ConditionOperators {
     }
 
     static func allIn(_ key: JSONValue, _ value: JSONValue) -> Bool {
-        if case .array(let a) = key { return a.allSatisfy { isIn($0, value) } }
-        return isIn(key, value)
+        if case .array(let a) = key { return a.allSatisfy { isIn($0, value, both: true) } }
+        return isIn(key, value, both: isSet(key, value))
+    }
+
+    /// Kyverno matches wildcards both ways (`wildcard.Match(k, v) || wildcard.Match(v, k)`)
+    /// when the key is a list or the value a list; a single key against a string value only
+    /// uses the value as the pattern.
+    static func isSet(_ key: JSONValue, _ value: JSONValue) -> Bool {
+        if case .array = key { return true }
+        if case .array = value { return true }
+        return false
     }
 
     /// The candidate set of an In-family value: a list, or a string holding a JSON list, or a
@@ -170,14 +194,14 @@ enum ConditionOperators {
 
     /// Whether one key element is in `value` (wildcards in the value's strings; numbers in
     /// `low-high` ranges).
-    static func isIn(_ key: JSONValue, _ value: JSONValue) -> Bool {
+    static func isIn(_ key: JSONValue, _ value: JSONValue, both: Bool = false) -> Bool {
         let ks = scalarString(key)
         for c in candidates(value) {
             if c == key { return true }
             if case .object = key { continue }
             if case .array = key { continue }
             guard let ks, let cs = scalarString(c) else { continue }
-            if Wildcard.match(cs, ks) { return true }
+            if Wildcard.match(cs, ks) || (both && Wildcard.match(ks, cs)) { return true }
             if let kd = Double(ks), let r = range(cs), r.0 <= kd && kd <= r.1 { return true }
         }
         return false

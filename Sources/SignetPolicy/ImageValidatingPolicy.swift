@@ -105,7 +105,7 @@ public struct ImageValidationConfiguration: Sendable, Hashable {
     }
 }
 
-/// `credentials`: how to reach registries (recorded; the webhook uses its own registry credentials).
+/// `credentials`: how to reach registries (`secrets` are used; see `ImageVerificationRequest.registrySecrets`).
 public struct ImageRegistryCredentials: Sendable, Hashable {
     /// `secrets`: names of registry credential Secrets.
     public var secrets: [String] = []
@@ -134,7 +134,7 @@ public struct ImageValidatingPolicy: Sendable {
     public var attestations: [ImageAttestationSpec] = []
     /// `validationConfigurations`.
     public var validationConfiguration = ImageValidationConfiguration()
-    /// `credentials` (recorded and reported, not used).
+    /// `credentials` (`secrets` used, the rest reported).
     public var credentials: ImageRegistryCredentials?
     /// Load findings (the base policy's included), by field path.
     public var diagnostics: [Diagnostic] = []
@@ -208,8 +208,17 @@ public enum ImageValidatingPolicyLoader {
                 creds.secrets = r.strings(co["secrets"], path: path + ".secrets")
                 creds.providers = r.strings(co["providers"], path: path + ".providers")
                 creds.allowInsecureRegistry = r.bool(co["allowInsecureRegistry"], path: path + ".allowInsecureRegistry", default: false)
-                if !creds.secrets.isEmpty || !creds.providers.isEmpty || creds.allowInsecureRegistry {
-                    r.warn(path, "not implemented: registry credentials of the policy are not used; signet reaches registries with its own configured credentials")
+                // `secrets` are read through the API server by `serve` (signet's namespace for a
+                // cluster-wide policy, the policy's for a namespaced one) and from the given
+                // resources by `apply`/`test`; providers and insecure registries are not per policy.
+                if !creds.providers.isEmpty {
+                    r.warn(path + ".providers", "not implemented: credential providers are not used; signet reaches registries with its own configured credentials and the secrets")
+                }
+                if creds.allowInsecureRegistry {
+                    r.warn(path + ".allowInsecureRegistry", "not implemented: insecure registries are allowed only by the --allow-insecure-registry flag of signet")
+                }
+                for name in creds.secrets where !RegistrySecretReference.isValidName(name) {
+                    r.warn(path + ".secrets", "\(name) is not a valid secret name: ignored")
                 }
                 p.credentials = creds
             } else {

@@ -388,10 +388,24 @@ extension CELPolicyEngine {
     }
 
     static func request(_ image: String, _ reference: Reference, _ c: CosignKeyAttestor, _ key: VerificationKey,
-                        predicateType: String? = nil) -> ImageVerificationRequest {
+                        predicateType: String? = nil, secrets: [RegistrySecretReference] = []) -> ImageVerificationRequest {
         ImageVerificationRequest(image: image, reference: reference, key: key, signatureAlgorithm: c.hashAlgorithm,
                                  signatureRepository: c.signatureRepository, annotations: c.annotations,
-                                 ignoreTlog: true, ignoreSCT: true, predicateType: predicateType)
+                                 ignoreTlog: true, ignoreSCT: true, predicateType: predicateType, registrySecrets: secrets)
+    }
+
+    /// `credentials.secrets` as Secret references: in signet's own namespace for a cluster-wide
+    /// policy (Kyverno reads them in its namespace), in the policy's namespace for a namespaced
+    /// one (a namespace's policy must never read the webhook's own Secrets).
+    static func registrySecrets(_ policy: ImageValidatingPolicy) -> [RegistrySecretReference] {
+        guard let names = policy.credentials?.secrets, !names.isEmpty else { return [] }
+        let namespace: String? = policy.kind == .namespacedImageValidatingPolicy ? (policy.namespace ?? "") : nil
+        var out: [RegistrySecretReference] = []
+        for name in names where RegistrySecretReference.isValidName(name) && out.count < RegistrySecretReference.maxPerRequest {
+            let ref = RegistrySecretReference(namespace: namespace, name: name)
+            if !out.contains(ref) { out.append(ref) }
+        }
+        return out
     }
 
     // MARK: - Plan
@@ -410,13 +424,14 @@ extension CELPolicyEngine {
             guard Self.matchConditionsHold(v.variant.checks, base), exception(for: plan.policy.base, base: base) == nil else { continue }
             let (lists, _) = Self.images(resource, kind: info.kind, variant: v, base: base)
             for img in Self.matchedImages(lists, plan.matchers) {
-                guard let ref = try? Reference(parsing: img) else { continue }
+                guard let ref = Reference.parsedIfValid(img) else { continue }
+                let secrets = Self.registrySecrets(plan.policy)
                 for a in plan.policy.attestors {
                     guard case .keys(let c, let keys) = Self.keys(a, variant: v, base: base) else { continue }
-                    for k in keys where out.count < ImageValidatingPolicyEngine.maxRequests { out.append(Self.request(img, ref, c, k)) }
+                    for k in keys where out.count < ImageValidatingPolicyEngine.maxRequests { out.append(Self.request(img, ref, c, k, secrets: secrets)) }
                     for att in plan.policy.attestations {
                         for k in keys where out.count < ImageValidatingPolicyEngine.maxRequests {
-                            out.append(Self.request(img, ref, c, k, predicateType: att.type))
+                            out.append(Self.request(img, ref, c, k, predicateType: att.type, secrets: secrets))
                         }
                     }
                 }
@@ -485,7 +500,7 @@ extension CELPolicyEngine {
             for img in matched {
                 var sig: [String: ImageAttestorOutcome] = [:]
                 var att: [String: [String: ImageAttestorOutcome]] = [:]
-                let ref = try? Reference(parsing: img)
+                let ref = Reference.parsedIfValid(img)
                 for a in p.attestors {
                     guard let ref else {
                         // An image no registry can serve does not verify: a failure, not an error.
@@ -498,11 +513,12 @@ extension CELPolicyEngine {
                         sig[a.name] = .unusable(why)
                         for x in p.attestations { att[x.name, default: [:]][a.name] = .unusable(why) }
                     case .keys(let c, let keys):
-                        let o = Self.outcome(keys.map { Self.request(img, ref, c, $0) }, verifications)
+                        let secrets = Self.registrySecrets(p)
+                        let o = Self.outcome(keys.map { Self.request(img, ref, c, $0, secrets: secrets) }, verifications)
                         sig[a.name] = o
                         if case .verified(let d?, _) = o { digests[img] = digests[img] ?? d }
                         for x in p.attestations {
-                            let ao = Self.outcome(keys.map { Self.request(img, ref, c, $0, predicateType: x.type) }, verifications)
+                            let ao = Self.outcome(keys.map { Self.request(img, ref, c, $0, predicateType: x.type, secrets: secrets) }, verifications)
                             att[x.name, default: [:]][a.name] = ao
                             if case .verified(let d?, _) = ao { digests[img] = digests[img] ?? d }
                         }

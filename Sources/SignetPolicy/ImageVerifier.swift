@@ -35,6 +35,14 @@ extension ImageVerifier {
     }
 }
 
+/// A verifier that takes registry credential Secrets (`imagePullSecrets`, policy
+/// `credentials.secrets`) from the resources of a command-line run, as Kyverno's CLI does:
+/// `signet test` asks it for each test case (`CosignImageVerifier` conforms).
+public protocol ResourceSecretsVerifier: ImageVerifier {
+    /// This verifier reading Secrets from the docker config Secrets among `resources`.
+    func withSecrets(fromResources resources: [JSONValue]) throws -> any ImageVerifier
+}
+
 /// Values fetched once and shared by the verifications of one image within one admission (the
 /// signature manifest, payload blobs, referrers), so that twenty keys cost one registry pass.
 /// Lives only as long as that group of verifications: never a cache across requests.
@@ -84,11 +92,18 @@ public struct ImageVerificationRequest: Sendable, Hashable {
     /// attestation of that type (`verifyImages.attestations[].type`). Part of the request's
     /// identity, so a signature result never answers an attestation request (or its cache entry).
     public var predicateType: String?
+    /// Kubernetes Secrets holding registry credentials the verification may use besides the
+    /// verifier's own (ImageValidatingPolicy `credentials.secrets`, and the Pod's
+    /// `imagePullSecrets` added by the verify stage, `adding(pullSecrets:)`). Part of the request's
+    /// identity, hence of its cache key: a result obtained with one namespace's secrets is never
+    /// reused for a request that names other secrets (or none).
+    public var registrySecrets: [RegistrySecretReference]
 
     public init(image: String, reference: Reference, key: VerificationKey, signatureAlgorithm: String = "sha256",
                 signatureRepository: String? = nil, annotations: [String: String] = [:], ignoreTlog: Bool = true, ignoreSCT: Bool = true,
-                predicateType: String? = nil) {
+                predicateType: String? = nil, registrySecrets: [RegistrySecretReference] = []) {
         self.predicateType = predicateType
+        self.registrySecrets = registrySecrets
         self.image = image
         self.reference = reference
         self.key = key
@@ -100,11 +115,77 @@ public struct ImageVerificationRequest: Sendable, Hashable {
     }
 }
 
+/// A Kubernetes Secret of type `kubernetes.io/dockerconfigjson` (or `dockercfg`) that holds
+/// registry credentials.
+public struct RegistrySecretReference: Sendable, Hashable, CustomStringConvertible {
+    /// The Secret's namespace; nil: the namespace signet runs in (where Kyverno reads a policy's
+    /// `credentials.secrets` and `imageRegistryCredentials.secrets`: its own namespace).
+    public var namespace: String?
+    public var name: String
+
+    public init(namespace: String?, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public var description: String { "\(namespace ?? "<signet>")/\(name)" }
+
+    /// At most this many Secrets are read for one verification (pod and policy together).
+    public static let maxPerRequest = 8
+
+    /// The `imagePullSecrets` of a Pod, or of the Pod template of a Pod controller, in the
+    /// object's namespace (as Kyverno 1.18 uses them for verifyImages). Empty for other kinds,
+    /// for an object without a namespace, and for names that are not DNS subdomains.
+    public static func imagePullSecrets(of resource: JSONValue) -> [RegistrySecretReference] {
+        guard let kind = resource["kind"]?.stringValue,
+              let namespace = resource["metadata"]?["namespace"]?.stringValue, !namespace.isEmpty else { return [] }
+        let base: [String]
+        switch kind {
+        case "Pod": base = ["spec"]
+        case "DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job": base = ["spec", "template", "spec"]
+        case "CronJob": base = ["spec", "jobTemplate", "spec", "template", "spec"]
+        default: return []
+        }
+        guard let list = resource.value(at: base + ["imagePullSecrets"])?.arrayValue else { return [] }
+        var out: [RegistrySecretReference] = []
+        for item in list.prefix(maxPerRequest) {
+            guard let name = item["name"]?.stringValue, isValidName(name) else { continue }
+            let ref = RegistrySecretReference(namespace: namespace, name: name)
+            if !out.contains(ref) { out.append(ref) }
+        }
+        return out
+    }
+
+    /// A Kubernetes object name (DNS subdomain: lowercase alphanumerics, `-` and `.`, at most 253).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 253 && name.utf8.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+        }
+    }
+}
+
+extension ImageVerificationRequest {
+    /// The request as the verify stage runs it for an object with `pullSecrets` (the Pod's
+    /// `imagePullSecrets`): those Secrets first, then the policy's, at most
+    /// `RegistrySecretReference.maxPerRequest`. The result is stored under the planned request.
+    public func adding(pullSecrets: [RegistrySecretReference]) -> ImageVerificationRequest {
+        guard !pullSecrets.isEmpty else { return self }
+        var copy = self
+        var merged: [RegistrySecretReference] = []
+        for r in pullSecrets + registrySecrets where !merged.contains(r) && merged.count < RegistrySecretReference.maxPerRequest {
+            merged.append(r)
+        }
+        copy.registrySecrets = merged
+        return copy
+    }
+}
+
 /// The verifier's answer. "Did not verify" is a value, not an error, and so is a transport
 /// error: the typed status travels unchanged from the verifier to the rule result and the decision.
 ///
 /// Classification (README, "Errors and failures"): only transport problems — registry or KMS
-/// unreachable, 5xx, 401/403, timeouts — are `.error`, which the policy's failurePolicy decides.
+/// unreachable, 5xx, timeouts — are `.error`, which the policy's failurePolicy decides.
 /// Everything about the artifacts (no or bad signatures, too many or oversized layers, unparsable
 /// manifests or payloads, unknown media types, bad references) is `.notVerified`: a failure.
 public struct ImageVerificationResult: Sendable, Hashable {
@@ -127,6 +208,10 @@ public struct ImageVerificationResult: Sendable, Hashable {
     /// For a verified attestation request: the predicate of the verified in-toto statement
     /// (`extractPayload` in ImageValidatingPolicies). Nil for signatures, or when not kept.
     public var payload: JSONValue?
+    /// For a verified attestation request: the predicates of every verified statement of the
+    /// type (ClusterPolicy attestation `conditions` must hold for each, as Kyverno). Bounded by
+    /// the verifier's attestation limits.
+    public var predicates: [JSONValue] = []
 
     /// True when a signature verified.
     public var verified: Bool { status == .verified }
@@ -186,37 +271,19 @@ public struct KyvernoImage: Sendable, Hashable {
 
     /// Parses an image string, adding `docker.io` when the first component is not a registry.
     public init(parsing raw: String, pointer: String = "") {
-        var name = raw
-        if let slash = name.firstIndex(of: "/") {
-            let first = name[..<slash]
-            let u = first.utf8
-            // Byte tests: `contains(".")` on a Substring would take Foundation's string search.
-            if !(u.contains(UInt8(ascii: ".")) || u.contains(UInt8(ascii: ":"))) && first != "localhost"
-                && !u.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
-                name = "docker.io/" + name
-            }
+        // The one image grammar (SignetPrimitives.ImageName), read leniently as Kyverno's
+        // `GetImageInfo` names images: no registry component means `docker.io`.
+        let parts = ImageName(splitting: raw)
+        if let (registry, path) = ImageName.registryComponent(of: parts.name) {
+            self.registry = String(registry)
+            self.path = String(path)
         } else {
-            name = "docker.io/" + name
+            self.registry = "docker.io"
+            self.path = String(parts.name)
         }
-        var digest = ""
-        if let at = name.firstIndex(of: "@") {
-            digest = String(name[name.index(after: at)...])
-            name = String(name[..<at])
-        }
-        var tag = ""
-        if let colon = name.lastIndex(of: ":"), !name[colon...].utf8.contains(UInt8(ascii: "/")) {
-            tag = String(name[name.index(after: colon)...])
-            name = String(name[..<colon])
-        }
+        let digest = parts.digest.map(String.init) ?? ""
+        var tag = parts.tag.map(String.init) ?? ""
         if tag.isEmpty && digest.isEmpty { tag = "latest" }
-        // A "/" is always there: "docker.io/" was prepended when the first component was none.
-        if let slash = name.firstIndex(of: "/") {
-            registry = String(name[..<slash])
-            path = String(name[name.index(after: slash)...])
-        } else {
-            registry = "docker.io"
-            path = name
-        }
         self.tag = tag
         self.digest = digest
         self.pointer = pointer
@@ -253,7 +320,8 @@ public struct KyvernoImage: Sendable, Hashable {
         let hostGlob = String(glob[..<slash])
         let rest = String(glob[glob.index(after: slash)...])
         guard Wildcard.match(hostGlob, registry) else { return false }
-        let tail = String(string.dropFirst(registry.count + 1))
+        // `string` without its `REGISTRY/` (built directly: this runs per image and glob).
+        let tail = digest.isEmpty ? "\(path):\(tag)" : "\(path)@\(digest)"
         return Wildcard.match(rest, tail)
     }
 
@@ -312,14 +380,16 @@ public struct KyvernoImage: Sendable, Hashable {
         }
         guard let spec = resource.value(at: base) else { return [] }
         var out: [KyvernoImage] = []
+        // Runs on every admission: the pointer prefix is built once per field, not per image.
+        let prefix = "/" + base.joined(separator: "/") + "/"
         for field in ["initContainers", "containers", "ephemeralContainers"] {
             guard let list = spec[field]?.arrayValue else { continue }
+            let fieldPrefix = prefix + field + "/"
             for (i, c) in list.enumerated() {
                 // Blank images are skipped (Kyverno trims spaces); a byte test, no Foundation bridging.
                 guard let img = c["image"]?.stringValue,
                       img.utf8.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }
-                let pointer = "/" + (base + [field, String(i), "image"]).joined(separator: "/")
-                out.append(KyvernoImage(parsing: img, pointer: pointer))
+                out.append(KyvernoImage(parsing: img, pointer: "\(fieldPrefix)\(i)/image"))
             }
         }
         return out

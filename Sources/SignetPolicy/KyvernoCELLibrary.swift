@@ -18,6 +18,13 @@ public struct KyvernoCELData: Sendable {
     public var images: [String: JSONValue] = [:]
     /// Answers the `authorizer` variable's checks; nil binds `authorizer` to null.
     public var authorizer: (any KubernetesAuthorizer)?
+    /// Answers `resource.Get/List` and `globalContext.Get` from the API server's objects (the
+    /// webhook: read before evaluation, see `KyvernoClusterReader`); asked before `resources`
+    /// and `globalContext`, which answer when it returns nil.
+    public var clusterReader: (any KyvernoClusterReader)?
+    /// Answers `http.Get/Post` in the webhook (hosts allowed by `serve --allow-http-host`, read
+    /// before evaluation); asked when `httpResponses` (test mocks) is nil.
+    public var httpReader: (any KyvernoHTTPReader)?
 
     /// A global context entry.
     public struct GlobalContextEntry: Sendable {
@@ -40,6 +47,28 @@ public struct KyvernoCELData: Sendable {
     public static let empty = KyvernoCELData()
 }
 
+/// What a `KyvernoClusterReader` knows about one cluster read.
+public enum KyvernoClusterRead: Sendable, Hashable {
+    /// The object (`resource.Get`), the list object (`resource.List`) or the entry's data.
+    case found(JSONValue)
+    /// The API server answered 404 (Kyverno: `resource "name" not found`).
+    case notFound
+    /// The read failed (transport, refusal, a limit): an error value, never "not found".
+    case failed(String)
+}
+
+/// Answers the cluster reads of CEL policies synchronously, from data read before evaluation
+/// (evaluation stays pure: the webhook records what was asked and not known, reads it from the
+/// API server, and evaluates again; see SignetAdmission's `ClusterDataSource`).
+public protocol KyvernoClusterReader: Sendable {
+    /// `resource.Get(apiVersion, resource, namespace, name)`; nil: not answered here.
+    func get(apiVersion: String, resource: String, namespace: String, name: String) -> KyvernoClusterRead?
+    /// `resource.List(apiVersion, resource, namespace)`: the list object; nil: not answered here.
+    func list(apiVersion: String, resource: String, namespace: String) -> KyvernoClusterRead?
+    /// `globalContext.Get(name, projection)`; nil: not answered here.
+    func globalContext(name: String, projection: String) -> KyvernoClusterRead?
+}
+
 /// The `resource` variable: a handle on the cluster data (CEL methods `Get`, `List`).
 struct KyvernoResourceHandle: CELOpaque {
     let data: KyvernoCELData
@@ -48,6 +77,13 @@ struct KyvernoResourceHandle: CELOpaque {
     var description: String { "resource" }
 
     func get(_ apiVersion: String, _ resource: String, _ namespace: String, _ name: String) -> CELValue {
+        if let read = data.clusterReader?.get(apiVersion: apiVersion, resource: resource, namespace: namespace, name: name) {
+            switch read {
+            case .found(let o): return CELValue(json: o)
+            case .notFound: return .error(.invalidArgument, "failed to get resource: \(resource) \"\(name)\" not found")
+            case .failed(let m): return .error(.invalidArgument, "failed to get resource: \(m)")
+            }
+        }
         for o in list(apiVersion, resource, namespace) where o["metadata"]?["name"]?.stringValue == name {
             return CELValue(json: o)
         }
@@ -71,6 +107,13 @@ struct KyvernoGlobalContextHandle: CELOpaque {
     var description: String { "globalContext" }
 
     func get(_ name: String, _ projection: String) -> CELValue {
+        if let read = data.clusterReader?.globalContext(name: name, projection: projection) {
+            switch read {
+            case .found(let v): return CELValue(json: v)
+            case .notFound: return .error(.invalidArgument, "failed to get global reference: global context entry not found")
+            case .failed(let m): return .error(.invalidArgument, "failed to get global reference: \(m)")
+            }
+        }
         guard let entry = data.globalContext[name] else { return .error(.invalidArgument, "global context entry \(name) not found") }
         guard !projection.isEmpty else { return CELValue(json: entry.data) }
         guard let path = entry.projections[projection] else { return .error(.invalidArgument, "projection \(projection) not found in global context entry \(name)") }
@@ -87,13 +130,6 @@ struct KyvernoHTTPHandle: CELOpaque {
     func isEqual(to other: any CELOpaque) -> Bool { false }
     var description: String { "http" }
 
-    func call(_ url: String) -> CELValue {
-        guard let responses = data.httpResponses else {
-            return .error(.unsupported, "http calls are disabled (no host is allowed): \(url)")
-        }
-        guard let r = responses[url] else { return .error(.invalidArgument, "no http response for \(url)") }
-        return CELValue(json: r)
-    }
 }
 
 /// A parsed image reference (`image(s)` / `parseImageReference(s)`).
@@ -181,6 +217,13 @@ public enum KyvernoCELLibrary {
     static func resourceList(_ args: [CELValue]) -> CELValue {
         guard args.count == 4, case .opaque(let o) = args[0], let res = o as? KyvernoResourceHandle, let a = args[1].stringValue,
               let r = args[2].stringValue, let n = args[3].stringValue else { return .error(.noMatchingOverload, "List") }
+        if let read = res.data.clusterReader?.list(apiVersion: a, resource: r, namespace: n) {
+            switch read {
+            case .found(let list): return CELValue(json: list)
+            case .notFound: return .error(.invalidArgument, "failed to list resource: the server could not find the requested resource (\(r))")
+            case .failed(let m): return .error(.invalidArgument, "failed to list resource: \(m)")
+            }
+        }
         return CELValue(json: ["items": .array(res.list(a, r, n))])
     }
 
@@ -194,11 +237,11 @@ public enum KyvernoCELLibrary {
             },
             .method("kyverno_http_get", .opaque("kyverno.http"), .string) { h, u in
                 guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Get") }
-                return http.call(u)
+                return http.call(.get, u, body: nil, headers: nil)
             },
-            .method("kyverno_http_get_headers", .opaque("kyverno.http"), .string, .dyn) { h, u, _ in
+            .method("kyverno_http_get_headers", .opaque("kyverno.http"), .string, .dyn) { h, u, headers in
                 guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Get") }
-                return http.call(u)
+                return http.call(.get, u, body: nil, headers: headers)
             }),
         CELFunction("get",
             .method("kyverno_resource_get_lower", parameters: [.opaque("kyverno.resource"), .string, .string, .string, .string]) { args in resourceGet(args) }),
@@ -207,13 +250,13 @@ public enum KyvernoCELLibrary {
         CELFunction("list",
             .method("kyverno_resource_list_lower", parameters: [.opaque("kyverno.resource"), .string, .string, .string]) { args in resourceList(args) }),
         CELFunction("Post",
-            .method("kyverno_http_post", .opaque("kyverno.http"), .string, .dyn) { h, u, _ in
+            .method("kyverno_http_post", .opaque("kyverno.http"), .string, .dyn) { h, u, body in
                 guard case .opaque(let o) = h, let http = o as? KyvernoHTTPHandle, let u = u.stringValue else { return .error(.noMatchingOverload, "Post") }
-                return http.call(u)
+                return http.call(.post, u, body: body, headers: nil)
             },
             .method("kyverno_http_post_headers", parameters: [.opaque("kyverno.http"), .string, .dyn, .dyn]) { args in
                 guard args.count == 4, case .opaque(let o) = args[0], let http = o as? KyvernoHTTPHandle, let u = args[1].stringValue else { return .error(.noMatchingOverload, "Post") }
-                return http.call(u)
+                return http.call(.post, u, body: args[2], headers: args[3])
             }),
         CELFunction("GetMetadata", .method("kyverno_image_get_metadata", .opaque("kyverno.imagedata"), .string) { h, ref in imageMetadata(h, ref) }),
         CELFunction("getMetadata", .method("kyverno_image_get_metadata_camel", .opaque("kyverno.imagedata"), .string) { h, ref in imageMetadata(h, ref) }),

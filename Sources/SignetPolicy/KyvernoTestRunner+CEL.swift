@@ -4,7 +4,7 @@ import SignetPrimitives
 extension KyvernoTestRunner {
     /// Test-file fields the CEL policy kinds read (`cli.kyverno.io/v1alpha1` Test).
     static let celTestFields: Set<String> = ["context", "clusterResources", "paramResources", "jsonPayload", "jsonPayloads",
-                                              "globalContextEntries", "apiCallResponses"]
+                                              "globalContextEntries", "apiCallResponses", "envoyPayloads", "httpPayloads"]
 
     /// Whether a resource chosen by name also has the result's `kind` (when the result names one).
     static func kindMatches(_ expected: JSONValue, _ key: [String]) -> Bool {
@@ -24,6 +24,8 @@ extension KyvernoTestRunner {
         /// Namespace objects from the values file, by name (for `namespaceObject`).
         var namespaces: [String: JSONValue] = [:]
         var payloads: [(name: String, value: JSONValue)] = []
+        /// `envoyPayloads` / `httpPayloads`: authorization requests for Envoy / HTTP-mode policies.
+        var authzPayloads: [(name: String, kind: KyvernoAuthzLibrary.PayloadKind, value: JSONValue)] = []
         var engine: CELPolicyEngine?
 
         mutating func add(_ r: PolicyLoader.Result) {
@@ -101,6 +103,13 @@ extension KyvernoTestRunner {
                 if let j = try? JSONValue(json: text) { value = j } else { value = try YAMLDocuments.parse(text).first ?? .null }
                 payloads.append(((p as NSString).lastPathComponent, value))
             }
+            for (key, kind) in [("envoyPayloads", KyvernoAuthzLibrary.PayloadKind.envoy), ("httpPayloads", .http)] {
+                for p in paths(key) {
+                    // one JSON request per file (Kyverno: protojson / encoding/json)
+                    let value = try JSONValue(json: try fileSystem.read(KyvernoTestRunner.resolve(p, in: dir)))
+                    authzPayloads.append(((p as NSString).lastPathComponent, kind, value))
+                }
+            }
             for vd in values {
                 for ns in vd["namespaces"]?.arrayValue ?? [] {
                     if let n = ns["metadata"]?["name"]?.stringValue { namespaces[n] = ns }
@@ -123,6 +132,9 @@ extension KyvernoTestRunner {
             guard let engine else { return [] }
             return payloads.map { p in
                 let results = engine.evaluate(jsonPayload: p.value, context: CELRequestContext(data: data))
+                return (["", "", "", p.name], EngineResponse(resource: ResourceInfo(.object([:])), policies: results))
+            } + authzPayloads.map { p in
+                let results = engine.evaluate(authzPayload: p.value, kind: p.kind, context: CELRequestContext(data: data))
                 return (["", "", "", p.name], EngineResponse(resource: ResourceInfo(.object([:])), policies: results))
             }
         }

@@ -35,15 +35,19 @@ extension PolicyEngine {
         var requests: [ImageVerificationRequest] = []
         // The resource's images, extracted once for every rule (not once per rule).
         let images = KyvernoImage.extract(from: resource, kind: info.kind)
-        guard !images.isEmpty else { return [] }
+        guard !images.isEmpty || hasImageExtractors else { return [] }
         for plan in plans where plan.invalid == nil {
             for rp in plan.imageRules {
                 if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
                 guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
-                if exceptionKeys(plan.policy, rp.rule, subject) != nil || !rp.rule.unsupported.isEmpty { continue }
-                for iv in rp.rule.verifyImages where !iv.attestors.isEmpty || !iv.attestations.isEmpty {
-                    for img in images where img.matchesAny(iv.imageReferences) && !img.matchesAny(iv.skipImageReferences) {
-                        guard let reference = try? Reference(parsing: img.string) else { continue }
+                if exceptionKeys(plan.policy, rp.rule, subject, resource: resource, admission: admission) != nil || !rp.rule.unsupported.isEmpty { continue }
+                // variables in verifyImages are substituted first (the evaluation does the same)
+                guard case .success(let rule) = substitutedVerifyImages(rp.rule, policy: plan.policy, resource: resource, admission: admission) else { continue }
+                // A rule's imageExtractors replace the standard images (ImageExtractors.swift)
+                let ruleImages = rule.imageExtractors == nil ? images : ((try? rule.images(in: resource, kind: info.kind)) ?? [])
+                for iv in rule.verifyImages where !iv.attestors.isEmpty || !iv.attestations.isEmpty {
+                    for img in ruleImages where img.matchesAny(iv.imageReferences) && !img.matchesAny(iv.skipImageReferences) {
+                        guard let reference = Reference.parsedIfValid(img.string) else { continue }
                         for set in iv.attestors {
                             for entry in set.entries {
                                 guard case .keys(let material) = keyMaterial(entry, iv: iv, path: "") else { continue }
@@ -79,7 +83,8 @@ extension PolicyEngine {
         return ImageVerificationRequest(image: image, reference: reference, key: key,
                                         signatureAlgorithm: entry.keys?.signatureAlgorithm ?? "sha256",
                                         signatureRepository: entry.repository ?? iv.repository, annotations: annotations,
-                                        ignoreTlog: true, ignoreSCT: true, predicateType: predicateType)
+                                        ignoreTlog: true, ignoreSCT: true, predicateType: predicateType,
+                                        registrySecrets: Array(iv.registrySecrets.prefix(RegistrySecretReference.maxPerRequest)))
     }
 
     /// What an attestor entry verifies with, or why it cannot be used.
@@ -111,16 +116,38 @@ extension PolicyEngine {
     /// per (verifyImages entry, matched image), then the second-pass checks (`verifyDigest`,
     /// `required`). Pure in its arguments.
     ///
-    /// `original` is the resource as submitted: requests name its images even when an earlier
-    /// rule already pinned them in `resource`, so that they are the plan's requests.
-    func verifyImages(_ rule: Rule, policy p: ClusterPolicy, resource: JSONValue, original: JSONValue, info: ResourceInfo,
-                      action: FailureAction, verifications: VerificationResults, secondPass: SecondPassImages) -> [RuleResult] {
-        let all = KyvernoImage.extract(from: resource, kind: info.kind)
+    /// `original` is the resource as submitted when an earlier rule already pinned images in
+    /// `resource` (nil: `resource` is as submitted): requests name the submitted images, so that
+    /// they are the plan's requests.
+    func verifyImages(_ declared: Rule, policy p: ClusterPolicy, resource: JSONValue, original: JSONValue?, info: ResourceInfo,
+                      action: FailureAction, verifications: VerificationResults, secondPass: SecondPassImages,
+                      admission: AdmissionInfo = AdmissionInfo()) -> [RuleResult] {
+        // Kyverno: the rule's variables are substituted before it is used
+        let rule: Rule
+        switch substitutedVerifyImages(declared, policy: p, resource: original ?? resource, admission: admission) {
+        case .success(let r): rule = r
+        case .failure(let e):
+            return [RuleResult(rule: declared.name, type: .imageVerify, status: .error, message: e.message, failureAction: action)]
+        }
+        // The variables attestation `conditions` see (with each predicate's fields added), built
+        // once per rule and only when a condition needs them.
+        let hasConditions = rule.verifyImages.contains { $0.attestations.contains { !$0.conditions.isEmpty } }
+        var conditionContext: VariableContext? = hasConditions
+            ? ((try? variableContext(rule, policy: p, resource: resource, admission: admission)) ?? VariableContext(resource: resource, admission: admission))
+            : nil
+        // Kyverno GenerateCustomImageInfo: a rule's imageExtractors also set the `images` variable.
+        if rule.imageExtractors != nil, let extracted = try? KyvernoImage.extract(from: resource, kind: info.kind, extractors: rule.imageExtractors) {
+            conditionContext?.add("images", KyvernoImage.imagesVariable(extracted))
+        }
+        let all: [KyvernoImage]
+        do { all = try rule.images(in: resource, kind: info.kind) } catch {
+            return [RuleResult(rule: rule.name, type: .imageVerify, status: .error, message: "failed to extract images: \(error.message)", failureAction: action)]
+        }
         // Kyverno ExtractMatchingImages: images matching any entry's imageReferences
         let images = all.filter { img in rule.verifyImages.contains { img.matchesAny($0.imageReferences) } }
         if images.isEmpty { return [] }
         var submitted: [String: KyvernoImage] = [:]  // pointer -> image as submitted
-        for img in KyvernoImage.extract(from: original, kind: info.kind) { submitted[img.pointer] = img }
+        for img in original.map({ (try? rule.images(in: $0, kind: info.kind)) ?? [] }) ?? all { submitted[img.pointer] = img }
         var results: [RuleResult] = []
         var verified: [String: Bool] = [:]   // image (as patched) -> verified
         var failedImages = Set<String>()      // images whose verification failed or could not run
@@ -138,7 +165,7 @@ extension PolicyEngine {
                     continue
                 }
                 let asSubmitted = submitted[img.pointer]?.string ?? name
-                guard let reference = try? Reference(parsing: asSubmitted) else {
+                guard let reference = Reference.parsedIfValid(asSubmitted) else {
                     // An image no registry can serve does not verify: a failure, not an error.
                     results.append(r(.fail, "failed to verify image \(name): invalid image reference"))
                     verified[name] = false
@@ -162,8 +189,15 @@ extension PolicyEngine {
                             break
                         }
                         for (si, set) in sets.enumerated() {
+                            let check: ((ImageVerificationResult) -> String?)? = conditionContext.map { base in
+                                { result in
+                                    attestation.checkConditions(result.predicates.isEmpty ? (result.payload.map { [$0] } ?? [.null]) : result.predicates,
+                                                                image: asSubmitted, base: base)
+                                }
+                            }
                             let o = evaluateSet(set, index: si, iv: iv, image: asSubmitted, reference: reference,
-                                                verifications: verifications, predicateType: attestation.type)
+                                                verifications: verifications, predicateType: attestation.type,
+                                                conditions: attestation.conditions.isEmpty ? nil : check)
                             switch o {
                             case .verified(let d): digest = digest ?? d
                             case .failed(let m): outcome = .failed(".attestations[\(ai)]\(m.hasPrefix(".") ? "" : ": ")\(m)"); break attestations
@@ -233,7 +267,8 @@ extension PolicyEngine {
     /// One attestor set: Kyverno `verifyAttestorSet` with `RequiredCount`, over the results of
     /// every entry and key (all of them were verified; none is skipped or invented).
     func evaluateSet(_ set: AttestorSet, index si: Int, iv: ImageVerification, image: String, reference: Reference,
-                     verifications: VerificationResults, predicateType: String? = nil) -> SetOutcome {
+                     verifications: VerificationResults, predicateType: String? = nil,
+                     conditions: ((ImageVerificationResult) -> String?)? = nil) -> SetOutcome {
         var errors: [String] = []
         var transport: [String] = []
         var verifiedCount = 0
@@ -258,6 +293,12 @@ extension PolicyEngine {
                 }
                 switch res.status {
                 case .verified:
+                    // Attestation conditions over the verified statements: failing them is a
+                    // failure of the entry (Kyverno: "attestation checks failed ...").
+                    if let conditions, let failure = conditions(res) {
+                        lastMessage = failure
+                        continue
+                    }
                     entryOK = true
                     firstDigest = firstDigest ?? res.digest
                 case .notVerified:

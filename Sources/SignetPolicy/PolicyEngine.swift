@@ -87,14 +87,18 @@ public struct PolicyEngine: Sendable {
         let plan = verificationPlan(resource, admission: admission)
         var results: VerificationResults = [:]
         if !plan.isEmpty {
-            results = await Self.verify(plan, with: verifier, concurrency: concurrency)
+            results = await Self.verify(plan, with: verifier, concurrency: concurrency,
+                                        pullSecrets: RegistrySecretReference.imagePullSecrets(of: resource))
         }
         return evaluate(resource, admission: admission, verifications: results, secondPass: .afterMutation)
     }
 
     /// Runs a plan's requests through `verifier`, at most `concurrency` at once. A verifier that
     /// throws reports an error result (transport); nil answers every request with an error.
-    public static func verify(_ plan: VerificationPlan, with verifier: (any ImageVerifier)?, concurrency: Int) async -> VerificationResults {
+    /// `pullSecrets` (the object's `imagePullSecrets`) are added to each request as it is verified
+    /// (`ImageVerificationRequest.adding(pullSecrets:)`); results are keyed by the planned request.
+    public static func verify(_ plan: VerificationPlan, with verifier: (any ImageVerifier)?, concurrency: Int,
+                              pullSecrets: [RegistrySecretReference] = []) async -> VerificationResults {
         guard let verifier else {
             var out: VerificationResults = [:]
             for r in plan.requests { out[r] = .error("no image verifier is configured") }
@@ -106,7 +110,7 @@ public struct PolicyEngine: Sendable {
             var iterator = plan.requests.makeIterator()
             func add(_ request: ImageVerificationRequest) {
                 group.addTask {
-                    do { return (request, try await verifier.verify(request)) } catch { return (request, .error("\(error)")) }
+                    do { return (request, try await verifier.verify(request.adding(pullSecrets: pullSecrets))) } catch { return (request, .error("\(error)")) }
                 }
             }
             for _ in 0..<width { if let r = iterator.next() { add(r) } }
@@ -158,11 +162,12 @@ public struct PolicyEngine: Sendable {
         let p = plan.policy
         var results: [RuleResult] = []
         var current = resource
+        var patched = false
         for rp in plan.imageRules where admission.operation != .delete {
             if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
             guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
             let action = failureAction(p, rp.rule, info: info, admission: admission)
-            if let ex = exceptionKeys(p, rp.rule, subject) {
+            if let ex = exceptionKeys(p, rp.rule, subject, resource: resource, admission: admission) {
                 results.append(RuleResult(rule: rp.rule.name, type: .imageVerify, status: .skip, message: "rule is skipped due to policy exceptions" + ex.joined(separator: ", "), failureAction: action, exceptions: ex))
                 continue
             }
@@ -170,9 +175,9 @@ public struct PolicyEngine: Sendable {
                 results.append(unsupportedResult(rp.rule, type: .imageVerify, action: action))
                 continue
             }
-            let rs = verifyImages(rp.rule, policy: p, resource: current, original: resource, info: info, action: action,
-                                  verifications: verifications, secondPass: secondPass)
-            for r in rs { for patch in r.patches { current = JSONPatcher.apply(patch, to: current) } }
+            let rs = verifyImages(rp.rule, policy: p, resource: current, original: patched ? resource : nil, info: info,
+                                  action: action, verifications: verifications, secondPass: secondPass, admission: admission)
+            for r in rs { for patch in r.patches { current = JSONPatcher.apply(patch, to: current); patched = true } }
             results += rs
             if plan.applyOne && !rs.isEmpty { break }
         }
@@ -188,7 +193,15 @@ public struct PolicyEngine: Sendable {
             if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
             guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
             let action = rp.fixedAction ?? failureAction(plan.policy, rp.rule, info: info, admission: admission)
-            if !exceptions.isEmpty, let ex = exceptionKeys(plan.policy, rp.rule, subject) {
+            if rp.rule.unsupported.isEmpty, let v = rp.rule.validate, let ps = v.podSecurity {
+                // PolicyExceptions, DELETE and allowExistingViolations as Kyverno's PSS handler (PodSecurityRuleEngine.swift)
+                if let skip = celPreconditionResult(rp.rule, resource: resource, info: info, admission: admission, action: action) { results.append(skip); continue }
+                guard let r = podSecurityResult(rp, ps, v, plan: plan, resource: resource, subject: subject, admission: admission, action: action) else { continue }
+                results.append(r)
+                if plan.applyOne { break }
+                continue
+            }
+            if !exceptions.isEmpty, let ex = exceptionKeys(plan.policy, rp.rule, subject, resource: resource, admission: admission) {
                 results.append(RuleResult(rule: rp.rule.name, type: .validation, status: .skip, message: "rule is skipped due to policy exceptions" + ex.joined(separator: ", "), failureAction: action, exceptions: ex))
                 continue
             }
@@ -234,10 +247,12 @@ public struct PolicyEngine: Sendable {
         RuleResult(rule: rule.name, type: type, status: .error, message: "rule \(rule.name) is not supported by signet: " + rule.unsupported.joined(separator: "; "), failureAction: action)
     }
 
-    func exceptionKeys(_ p: ClusterPolicy, _ rule: Rule, _ subject: Matcher.Subject) -> [String]? {
+    func exceptionKeys(_ p: ClusterPolicy, _ rule: Rule, _ subject: Matcher.Subject,
+                       resource: JSONValue? = nil, admission: AdmissionInfo? = nil) -> [String]? {
         guard !exceptions.isEmpty else { return nil }
         let keys = exceptions.filter { e in
-            !e.hasConditions && e.covers(policy: p.name, policyNamespace: p.kind == "Policy" ? p.namespace : nil, rule: rule.name) && Matcher.exceptionMatches(e.match, subject)
+            e.covers(policy: p.name, policyNamespace: p.kind == "Policy" ? p.namespace : nil, rule: rule.name) && Matcher.exceptionMatches(e.match, subject)
+                && exceptionConditionsHold(e, resource: resource, admission: admission)
         }.map(\.key)
         return keys.isEmpty ? nil : keys
     }

@@ -10,8 +10,14 @@ public struct PolicyException: Sendable {
     public var namespace: String
     public var exceptions: [Entry]
     public var match: MatchResources
-    /// `conditions` are JMESPath: an exception with them is never applied (and reported).
-    public var hasConditions: Bool
+    /// `conditions` (JMESPath `any`/`all`): the exception applies only when they hold on the
+    /// request context (Kyverno `MatchesException`); an evaluation error does not apply it.
+    public var conditions: ConditionBlock?
+    /// Whether the exception has `conditions`.
+    public var hasConditions: Bool { conditions != nil }
+    /// `podSecurity`: Pod Security controls exempted for `validate.podSecurity` rules (an exception
+    /// with them does not skip such a rule: its controls are excluded from the evaluation).
+    public var podSecurity: [PodSecurityExclusion] = []
     public var diagnostics: [Diagnostic]
 
     /// `namespace/name`.
@@ -34,8 +40,9 @@ public struct PolicyException: Sendable {
         namespace = o["metadata"]?["namespace"]?.stringValue ?? ""
         r.prefix = "PolicyException/\(name)"
         let spec = o["spec"]?.objectValue ?? [:]
-        r.checkKeys(spec, path: "spec", known: ["exceptions", "match", "background"], unsupported: ["conditions": "exception conditions (JMESPath) are not supported", "podSecurity": "podSecurity exemptions are not supported"])
-        hasConditions = spec["conditions"] != nil
+        r.checkKeys(spec, path: "spec", known: ["exceptions", "match", "background", "podSecurity", "conditions"])
+        podSecurity = r.podSecurityExclusions(spec["podSecurity"], path: "spec.podSecurity")
+        conditions = spec["conditions"].flatMap { $0 == .null ? nil : r.conditions($0, path: "spec.conditions") }
         var entries: [Entry] = []
         for (i, e) in (spec["exceptions"]?.arrayValue ?? []).enumerated() {
             let p = "spec.exceptions[\(i)]"

@@ -420,12 +420,11 @@ struct FieldReader {
     }
 
     mutating func rule(_ o: [String: JSONValue], path p: String, policyAction: FailureAction) -> Rule? {
-        var unsupported = checkKeys(o, path: p, known: ["name", "match", "exclude", "validate", "verifyImages", "preconditions", "context", "celPreconditions"],
+        var unsupported = checkKeys(o, path: p, known: ["name", "match", "exclude", "validate", "verifyImages", "preconditions", "context", "celPreconditions", "imageExtractors"],
                                     ignored: ["reportProperties": "policy report properties are not produced",
                                               "skipBackgroundRequests": "background requests are not processed"],
                                     unsupported: ["mutate": "mutate rules are not supported",
-                                                  "generate": "generate rules are not supported",
-                                                  "imageExtractors": "custom image extractors are not supported"])
+                                                  "generate": "generate rules are not supported"])
         guard let name = o["name"]?.stringValue, !name.isEmpty else { error(p + ".name", "a rule name is required"); return nil }
         if name.count > 63 { error(p + ".name", "rule name \(name) is longer than 63 characters") }
         let match = matchResources(o["match"], path: p + ".match", isMatch: true)
@@ -441,9 +440,8 @@ struct FieldReader {
             types += 1
             if case .object(let vo) = vv {
                 let vp = p + ".validate"
-                unsupported += checkKeys(vo, path: vp, known: ["message", "pattern", "anyPattern", "failureAction", "failureActionOverrides", "allowExistingViolations", "deny", "foreach", "cel"],
-                                         unsupported: ["podSecurity": "podSecurity validation is not supported",
-                                                       "manifests": "manifest signature validation is not supported",
+                unsupported += checkKeys(vo, path: vp, known: ["message", "pattern", "anyPattern", "failureAction", "failureActionOverrides", "allowExistingViolations", "deny", "foreach", "cel", "podSecurity"],
+                                         unsupported: ["manifests": "manifest signature validation is not supported",
                                                        "assert": "assertion trees are not supported"])
                 var v = Validation()
                 if let m = vo["message"] {
@@ -469,12 +467,19 @@ struct FieldReader {
                 }
                 v.failureActionOverrides = overrides(vo["failureActionOverrides"], path: vp + ".failureActionOverrides")
                 v.allowExistingViolations = bool(vo["allowExistingViolations"], path: vp + ".allowExistingViolations", default: true)
+                // `$(...)` references point into the pattern itself: resolved once, here
                 for k in ["pattern", "anyPattern"] where vo[k].map(FieldReader.containsReferences) == true {
-                    warn("\(vp).\(k)", "not supported: $() references are not supported")
-                    unsupported.append("\(vp).\(k): $() references are not supported")
+                    do {
+                        guard let doc = vo[k] else { continue }
+                        let resolved = try References.resolve(doc)
+                        if k == "pattern" { v.pattern = Pattern(resolved) } else { v.anyPattern = resolved.arrayValue?.map(Pattern.init) }
+                    } catch {
+                        unsupported.append("\(vp).\(k): variable substitution failed: \((error as? SignetPolicyError)?.message ?? "\(error)")")
+                    }
                 }
                 validateVariableFields(vo, path: vp, into: &v, rule: &rule)
                 if let c = vo["cel"] { v.cel = celValidation(c, path: vp + ".cel") }
+                if let ps = vo["podSecurity"] { v.podSecurity = podSecurityRule(ps, path: vp + ".podSecurity") }
                 rule.validate = v
             } else { error(p + ".validate", "must be a map") }
         }
@@ -488,11 +493,19 @@ struct FieldReader {
                     unsupported += reasons
                     rule.verifyImages.append(iv)
                 }
-                if FieldReader.containsVariables(vi) {
-                    warn(p + ".verifyImages", "not supported: JMESPath variables ({{ }}) are not supported")
-                    unsupported.append("\(p).verifyImages: JMESPath variables ({{ }}) are not supported")
+                // Attestation `conditions` are evaluated with the predicate's fields; `{{ }}`
+                // elsewhere (imageReferences, attestor keys...) is substituted per request
+                if FieldReader.containsVariables(Self.withoutAttestationConditions(vi)) {
+                    rule.verifyImagesSource = vi
                 }
             } else { error(p + ".verifyImages", "must be a list") }
+        }
+        if let ie = o["imageExtractors"] {
+            rule.imageExtractors = imageExtractorConfigs(ie, path: p + ".imageExtractors")
+            // Kyverno validateRuleImageExtractorsJMESPath
+            if rule.verifyImages.contains(where: \.mutateDigest), rule.imageExtractors?.values.contains(where: { $0.contains { !$0.jmesPath.isEmpty } }) == true {
+                error(p + ".imageExtractors", "jmespath may not be used in an image extractor when mutating digests with verify images")
+            }
         }
         for k in ["mutate", "generate"] where o[k] != nil { types += 1 }
         if types == 0 { error(p, "a rule needs one of validate, verifyImages, mutate or generate") }
@@ -502,9 +515,8 @@ struct FieldReader {
     }
 
     mutating func imageVerification(_ o: [String: JSONValue], path ip: String, policyAction: FailureAction) -> (ImageVerification, [String]) {
-        var reasons = checkKeys(o, path: ip, known: ["imageReferences", "skipImageReferences", "attestors", "repository", "required", "verifyDigest", "mutateDigest", "useCache", "failureAction", "type", "annotations", "attestations"],
-                                ignored: ["imageRegistryCredentials": "registry credentials come from the verifier's configuration",
-                                          "cosignOCI11": "the verifier reads both the tag scheme and OCI 1.1 referrers"],
+        var reasons = checkKeys(o, path: ip, known: ["imageReferences", "skipImageReferences", "attestors", "repository", "required", "verifyDigest", "mutateDigest", "useCache", "failureAction", "type", "annotations", "attestations", "imageRegistryCredentials"],
+                                ignored: ["cosignOCI11": "the verifier reads both the tag scheme and OCI 1.1 referrers"],
                                 unsupported: ["validate": "verifyImages validate (JMESPath deny) is not supported",
                                               "image": "the deprecated image field is not supported, use imageReferences",
                                               "key": "the deprecated key field is not supported, use attestors",
@@ -522,6 +534,18 @@ struct FieldReader {
             if s != "Cosign" { warn(ip + ".type", "not supported: \(s) signatures are not supported (Cosign only)"); reasons.append("\(ip).type: \(s) is not supported") }
         }
         iv.repository = o["repository"]?.stringValue
+        // imageRegistryCredentials.secrets: read in signet's own namespace (Kyverno: its namespace).
+        if let rc = o["imageRegistryCredentials"]?.objectValue {
+            for (k, _) in rc where k != "secrets" && k != "allowInsecureRegistry" && k != "providers" {
+                warn(ip + ".imageRegistryCredentials." + k, "unknown field")
+            }
+            if rc["providers"] != nil { warn(ip + ".imageRegistryCredentials.providers", "not implemented: credential providers are not used; signet uses its own credentials and the secrets") }
+            if rc["allowInsecureRegistry"]?.boolValue == true { warn(ip + ".imageRegistryCredentials.allowInsecureRegistry", "not implemented: insecure registries are allowed only by signet's --allow-insecure-registry flag") }
+            for name in strings(rc["secrets"], path: ip + ".imageRegistryCredentials.secrets") {
+                if RegistrySecretReference.isValidName(name) { iv.registrySecrets.append(RegistrySecretReference(namespace: nil, name: name)) }
+                else { warn(ip + ".imageRegistryCredentials.secrets", "\(name) is not a valid secret name: ignored") }
+            }
+        }
         iv.annotations = stringMap(o["annotations"], path: ip + ".annotations")
         if let at = o["attestations"] {
             let (attestations, why) = imageAttestations(at, path: ip + ".attestations", policyAction: policyAction)
@@ -575,7 +599,8 @@ struct FieldReader {
                             }
                             // Kyverno: publicKeys > secret > kms
                             if let pk = ko["publicKeys"]?.stringValue, !pk.isEmpty {
-                                let pems = PEM.split(pk)
+                                // `{{ }}` keys are substituted per request (substitutedVerifyImages)
+                                let pems = Variables.containsVariables(pk) ? [pk] : PEM.split(pk)
                                 if pems.isEmpty { error(kp + ".publicKeys", "no PEM public key found") }
                                 for pem in pems {
                                     var k = base

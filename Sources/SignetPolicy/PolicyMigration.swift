@@ -27,7 +27,7 @@ public enum PolicyMigration {
         for (ri, rule) in p.rules.enumerated() {
             let rp = "spec.rules[\(ri)]"
             for (field, present) in [("exclude", rule.exclude != nil), ("preconditions", rule.preconditions != nil), ("context", !rule.context.isEmpty),
-                                     ("celPreconditions", rule.celPreconditions != nil)] where present {
+                                     ("celPreconditions", rule.celPreconditions != nil), ("imageExtractors", rule.imageExtractors != nil)] where present {
                 note("\(rp).\(field)", "\(field) has no ImageValidatingPolicy equivalent here")
             }
             for reason in rule.unsupported { note(rp, reason) }
@@ -78,6 +78,11 @@ public enum PolicyMigration {
                 for (ai, a) in iv.attestations.enumerated() {
                     let an = "t\(ai)"
                     attestations.append(["name": .string(an), "intoto": ["type": .string(a.type)]])
+                    // JMESPath conditions over the predicate would be CEL over extractPayload(...):
+                    // not translated, so named.
+                    if !a.conditions.isEmpty {
+                        note("\(vp).attestations[\(ai)].conditions", "JMESPath attestation conditions: write them as CEL over extractPayload(i, attestations.\(an))")
+                    }
                     let own = !a.attestors.isEmpty
                     sets(own ? a.attestors : iv.attestors, prefix: own ? "t\(ai)" : "", path: own ? "\(vp).attestations[\(ai)]" : vp) {
                         "verifyAttestationSignatures(i, attestations.\(an), [\($0)])"
@@ -101,6 +106,10 @@ public enum PolicyMigration {
                                      "message": .string("failed to verify image signatures and attestations (\(p.name)/\(rule.name))")]],
                 ]
                 if !attestations.isEmpty { spec["attestations"] = .array(attestations) }
+                // imageRegistryCredentials.secrets: the same Secrets, read in the same namespace.
+                if !iv.registrySecrets.isEmpty {
+                    spec["credentials"] = ["secrets": .array(iv.registrySecrets.map { .string($0.name) })]
+                }
                 if !p.background { spec["evaluation"] = ["background": ["enabled": false]] }
                 out.documents.append(["apiVersion": "policies.kyverno.io/v1", "kind": "ImageValidatingPolicy",
                                       "metadata": ["name": .string(name)], "spec": .object(spec)])

@@ -1,3 +1,5 @@
+import SignetPrimitives
+
 /// `Enforce` blocks a failing request; `Audit` only reports it.
 public enum FailureAction: String, Sendable, Hashable {
     case enforce = "Enforce"
@@ -158,6 +160,8 @@ public struct Validation: Sendable {
     public var deny: ConditionBlock?
     /// `foreach` entries (validate), see ForEach.swift.
     public var foreach: [ForEachValidation]?
+    /// `podSecurity`: Pod Security Standards level, version and exclusions (PodSecurity*.swift).
+    public var podSecurity: PodSecurityRule?
 }
 
 /// Key material of one attestor entry (`keys`).
@@ -202,6 +206,8 @@ public struct ImageVerification: Sendable, Hashable {
     /// `attestations`: in-toto attestations the image must carry (see `ImageAttestation`).
     public var attestations: [ImageAttestation] = []
     public var repository: String?
+    /// `imageRegistryCredentials.secrets` (in signet's own namespace).
+    public var registrySecrets: [RegistrySecretReference] = []
     public var annotations: [String: String] = [:]
     public var required: Bool = true
     public var verifyDigest: Bool = true
@@ -218,6 +224,9 @@ public struct Rule: Sendable {
     public var exclude: MatchResources?
     public var validate: Validation?
     public var verifyImages: [ImageVerification] = []
+    /// `imageExtractors`: custom image extractors by kind for verifyImages (ImageExtractors.swift);
+    /// nil when absent (the standard extractors apply).
+    public var imageExtractors: [String: [ImageExtractorConfig]]?
     /// Why this rule cannot be evaluated faithfully (JMESPath variables, preconditions, mutate...):
     /// evaluating it yields an `error` result with this reason, never a pass or fail.
     public var unsupported: [String] = []
@@ -232,6 +241,9 @@ public struct Rule: Sendable {
     /// True when evaluating the rule needs the variable context (`{{ }}` anywhere in the
     /// validate block, preconditions, deny, foreach or context).
     public var usesVariables = false
+    /// The raw `verifyImages` list when it holds `{{ }}` variables outside attestation
+    /// conditions: substituted and parsed again per request (`PolicyEngine.substitutedVerifyImages`).
+    public var verifyImagesSource: JSONValue?
 
     public var hasValidate: Bool { validate != nil }
     public var hasVerifyImages: Bool { !verifyImages.isEmpty }

@@ -34,6 +34,10 @@ public enum CELEvaluationMode: String, Sendable, Hashable {
     case kubernetes = "Kubernetes"
     /// Any JSON document (`signet apply --json-payload`, `jsonPayloads` in tests).
     case json = "JSON"
+    /// Envoy external-authorization `CheckRequest`s (kyverno-authz; `envoyPayloads` in tests).
+    case envoy = "Envoy"
+    /// HTTP authorization requests (kyverno-authz; `httpPayloads` in tests).
+    case http = "HTTP"
 }
 
 /// One `resourceRules` entry of `matchConstraints` (Kubernetes `NamedRuleWithOperations`).
@@ -238,7 +242,7 @@ public enum ValidatingPolicyLoader {
             p.background = r.bool(ev["background"]?["enabled"], path: "spec.evaluation.background.enabled", default: true)
             if let m = ev["mode"] {
                 if let s = m.stringValue, let mode = CELEvaluationMode(rawValue: s) { p.mode = mode }
-                else { r.error("spec.evaluation.mode", "must be Kubernetes or JSON") }
+                else { r.error("spec.evaluation.mode", "must be Kubernetes, JSON, Envoy or HTTP") }
             }
         }
         if let ag = spec["autogen"]?.objectValue {

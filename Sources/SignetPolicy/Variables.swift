@@ -15,8 +15,9 @@ public struct VariableContext: Sendable {
     public private(set) var data: [String: JSONValue]
     /// `request.operation` is DELETE: `request.object` reads `request.oldObject` (Kyverno).
     public var isDelete: Bool
-    /// Context entries answered by values (Kyverno CLI `rules[].values`): not loaded.
-    var skipEntries: Set<String> = []
+    /// Context entries whose loading failed: Kyverno loads entries lazily (deferred loaders), so
+    /// the failure surfaces only in a query that names the entry.
+    var failedEntries: [(name: String, message: String)] = []
 
     /// The context Kyverno builds for an admission request on `resource`.
     public init(resource: JSONValue, admission: AdmissionInfo) {
@@ -93,16 +94,62 @@ public struct VariableContext: Sendable {
         return .object(o)
     }
 
-    /// Kyverno `AddVariable`: a dotted key (`request.operation`) sets a nested member, merging
-    /// with what is there.
+    /// Kyverno `AddVariable`: a dotted key (`request.operation`, `a."b.c"`: read as a CSV record
+    /// with `.` as separator, so quoted fields may hold dots) sets a nested member, merging with
+    /// what is there.
     public mutating func add(_ key: String, _ value: JSONValue) {
-        let path = key.split(separator: ".").map(String.init)
+        let path = VariableContext.keyPath(key)
         guard !path.isEmpty, path.count <= 32 else { return }
         data = VariableContext.set(.object(data), path[...], value).objectValue ?? data
     }
 
+    /// The fields of a values key (Go `encoding/csv` with `Comma = '.'`): `"..."` quotes a field,
+    /// `""` inside quotes is one quote.
+    public static func keyPath(_ key: String) -> [String] {
+        let b = Array(key.utf8)
+        var fields: [String] = []
+        var cur: [UInt8] = []
+        var i = 0
+        let quote = UInt8(ascii: "\""), dot = UInt8(ascii: ".")
+        var atStart = true
+        while i < b.count {
+            let c = b[i]
+            if atStart, c == quote {
+                i += 1
+                while i < b.count {
+                    if b[i] == quote {
+                        if i + 1 < b.count, b[i + 1] == quote { cur.append(quote); i += 2; continue }
+                        i += 1
+                        break
+                    }
+                    cur.append(b[i])
+                    i += 1
+                }
+                atStart = false
+                continue
+            }
+            if c == dot {
+                fields.append(String(decoding: cur, as: UTF8.self))
+                cur = []
+                atStart = true
+            } else {
+                cur.append(c)
+                atStart = false
+            }
+            i += 1
+        }
+        fields.append(String(decoding: cur, as: UTF8.self))
+        return fields
+    }
+
     /// Sets a top-level member (a context entry, `element`...).
     public mutating func set(_ name: String, _ value: JSONValue) { data[name] = value }
+
+    /// Merges `value` into the top-level member `name` (Kyverno `AddContextEntry`: maps merge
+    /// key by key, anything else replaces).
+    public mutating func merge(_ name: String, _ value: JSONValue) {
+        data[name] = VariableContext.merge(data[name] ?? .null, value)
+    }
 
     static func set(_ base: JSONValue, _ path: ArraySlice<String>, _ value: JSONValue) -> JSONValue {
         guard let first = path.first else { return merge(base, value) }
@@ -118,12 +165,44 @@ public struct VariableContext: Sendable {
     }
 
     /// Evaluates a JMESPath query on the context (Kyverno `Query`).
+    ///
+    /// As Kyverno's fork of go-jmespath, a field looked up on a map without that key is an error
+    /// (`Unknown key "KEY" in path`), not `null`; an entry whose loading failed is an error in
+    /// every query that names it (Kyverno's deferred loading).
     public func query(_ expression: String) throws -> JSONValue {
+        for f in failedEntries where VariableContext.names(f.name, in: expression) {
+            throw SignetPolicyError(.variableNotFound, f.message)
+        }
         let compiled: JMESPathExpression
-        do { compiled = try JMESPathExpression(compiling: expression, options: Variables.options) }
-        catch { throw SignetPolicyError(.variableSubstitution, "invalid variable \(expression): \(error)", underlying: error) }
-        do { return try compiled.evaluate(.object(data)) }
-        catch { throw SignetPolicyError(.variableSubstitution, "JMESPath query failed: \(error)", underlying: error) }
+        do { compiled = try JMESPathExpression(compiling: expression.trimmingSpaces, options: Variables.options) }
+        catch { throw SignetPolicyError(.variableSubstitution, "incorrect query \(expression): \(error)", underlying: error) }
+        do { return try compiled.evaluate(.object(data), reportingMissingKeys: true) }
+        catch let e as JMESPathError where e.code == .unknownKey {
+            throw SignetPolicyError(.variableNotFound, "JMESPath query failed: \(e.message)", underlying: e)
+        } catch { throw SignetPolicyError(.variableSubstitution, "JMESPath query failed: \(error)", underlying: error) }
+    }
+
+    /// Kyverno's deferred-loader match: `name` preceded by start, whitespace or a character
+    /// other than `.`, digits and letters, and followed by a word boundary.
+    static func names(_ name: String, in query: String) -> Bool {
+        let q = Array(query.utf8), n = Array(name.utf8)
+        guard !n.isEmpty, q.count >= n.count else { return false }
+        func word(_ c: UInt8) -> Bool {
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95
+        }
+        func alnumOrDot(_ c: UInt8) -> Bool { c == 46 || ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) }
+        var i = 0
+        while i + n.count <= q.count {
+            if q[i..<(i + n.count)].elementsEqual(n) {
+                let beforeOK = i == 0 || !alnumOrDot(q[i - 1])
+                let end = i + n.count
+                let nextIsWord = end < q.count && word(q[end])
+                let afterOK = word(n[n.count - 1]) != nextIsWord
+                if beforeOK && afterOK { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }
 
@@ -139,9 +218,10 @@ public enum Variables {
 
     /// What an unresolved variable does.
     public enum Mode: Sendable {
-        /// An error (patterns, messages).
+        /// Patterns, messages, context entries (Kyverno `DefaultVariableResolver`).
         case strict
-        /// The empty string (preconditions and deny conditions, Kyverno's precondition resolver).
+        /// Preconditions and deny conditions (Kyverno's precondition resolver, which now fails
+        /// on the same errors as the default one).
         case conditions
     }
 
@@ -243,32 +323,36 @@ public enum Variables {
             guard passes <= maximumPasses else { throw SignetPolicyError(.variableSubstitution, "too many nested variables at path \(path)") }
             var out: [UInt8] = []
             var last = 0
+            var shallow = false
             for r in found {
                 out += bytes[last..<r.lowerBound]
                 last = r.upperBound
                 let text = String(decoding: bytes[r], as: UTF8.self)
                 var variable = String(text.dropFirst(2).dropLast(2)).trimmingSpaces
+                // `{{- x }}`: a shallow substitution, whose result is not scanned again (Kyverno)
+                shallow = variable.hasPrefix("-")
+                if shallow { variable = String(variable.dropFirst()).trimmingSpaces }
                 if variable == "@" || variable.hasPrefix("@.") || variable.hasPrefix("@[") {
                     variable = "request.object" + jmesPath(ofPointer: path) + variable.dropFirst()
                 }
                 if ctx.isDelete { variable = variable.replacingAll("request.object", with: "request.oldObject") }
-                var result: JSONValue
+                // Kyverno: a query error (an unknown key, a failed context entry, a JMESPath
+                // error) fails the substitution in every mode; a `null` result is a value
+                let result: JSONValue
                 do { result = try ctx.query(variable) } catch {
-                    if mode == .conditions { result = .string("") }
-                    else { throw SignetPolicyError(.variableSubstitution, "failed to resolve \(variable) at path \(path): \(error)", underlying: error as? SignetPolicyError) }
-                }
-                if result == .null {
-                    if mode == .conditions { result = .string("") }
-                    else { throw SignetPolicyError(.variableNotFound, "variable \(variable) not resolved at path \(path)") }
+                    let why = (error as? SignetPolicyError)?.message ?? "\(error)"
+                    throw SignetPolicyError(.variableSubstitution, "failed to resolve \(variable) at path \(path.isEmpty ? "/" : path): \(why)", underlying: error as? SignetPolicyError)
                 }
                 if text == value, found.count == 1 {
-                    if case .string(let s) = result { return .string(s.replacingAll("\\{{", with: "{{")) }
+                    if case .string(let s) = result, !shallow { return .string(s.replacingAll("\\{{", with: "{{")) }
                     return result
                 }
-                if case .string(let s) = result { out += Array(s.utf8) } else { out += Array(GoFormat.jsonString(result).utf8) }
+                if case .string(let s) = result { out += Array((shallow ? s.replacingAll("{{", with: "\\{{") : s).utf8) }
+                else { out += Array(GoFormat.jsonString(result).utf8) }
             }
             out += bytes[last...]
             value = String(decoding: out, as: UTF8.self)
+            if shallow { break }
         }
         return .string(value.replacingAll("\\{{", with: "{{"))
     }

@@ -58,9 +58,14 @@ extension FieldReader {
                     for kv in d { if let k = kv["key"]?.stringValue { m[k] = kv["value"] ?? .null } }
                     data = .object(m)
                 }
-                if ao["service"] != nil {
-                    warn(ep + ".apiCall.service", "not supported: external service calls are not supported")
-                    reasons.append("\(ep).apiCall.service: external service calls are not supported")
+                if let so = ao["service"]?.objectValue {
+                    // Kyverno's ServiceCall (url, caBundle, headers): signet answers it from test
+                    // mocks only, and says so wherever the policy is loaded.
+                    checkKeys(so, path: ep + ".apiCall.service", known: ["url", "caBundle", "headers"])
+                    warn(ep + ".apiCall.service", "external service calls are answered only from a test's apiCallResponses; elsewhere the entry fails to load")
+                    out.append(ContextEntry(name: name, source: .serviceCall(url: so["url"]?.stringValue ?? "", method: ao["method"]?.stringValue ?? "GET",
+                                                                             data: data, jmesPath: ao["jmesPath"]?.stringValue, defaultValue: ao["default"])))
+                    continue
                 }
                 out.append(ContextEntry(name: name, source: .apiCall(urlPath: ao["urlPath"]?.stringValue ?? "", method: ao["method"]?.stringValue ?? "GET",
                                                                      data: data, jmesPath: ao["jmesPath"]?.stringValue, defaultValue: ao["default"])))

@@ -129,13 +129,19 @@ extension JSONValue {
     /// become U+FFFD as Go's encoding/json does. Throws `PrimitivesError(.invalidJSON)`; never traps.
     /// The caller bounds the total size.
     public init(json data: Data) throws {
-        var p = JSONTextParser(bytes: [UInt8](data))
-        self = try p.parseDocument()
+        self = try data.withUnsafeBytes { try JSONValue(jsonBytes: $0) }
     }
 
     /// Parses JSON text from a string (see `init(json:)` for `Data`).
     public init(json text: String) throws {
-        var p = JSONTextParser(bytes: Array(text.utf8))
+        var text = text
+        self = try text.withUTF8 { try JSONValue(jsonBytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses JSON text in place, without copying it first (a request body in a network buffer,
+    /// say); see `init(json:)`.
+    public init(jsonBytes: UnsafeRawBufferPointer) throws {
+        var p = JSONTextParser(bytes: jsonBytes.assumingMemoryBound(to: UInt8.self))
         self = try p.parseDocument()
     }
 
@@ -277,9 +283,11 @@ extension JSONValue {
 
 /// A strict RFC 8259 parser over bytes with a nesting bound; every failure is a thrown error.
 struct JSONTextParser {
-    let bytes: [UInt8]
+    // Every read is guarded by an explicit `i < bytes.count` test (debug builds and the fuzzer
+    // check the subscripts as well).
+    let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     mutating func parseDocument() throws -> JSONValue {
         skipWS()
@@ -379,15 +387,43 @@ struct JSONTextParser {
             guard isDigit(i) else { throw fail("invalid number") }
             while isDigit(i) { i += 1 }
         }
-        let s = String(decoding: bytes[start..<i], as: UTF8.self)
-        if !isFloat, let v = Int64(s) { return .integer(v) }
+        if !isFloat {
+            // Integers accumulate in place; one that overflows Int64 is read as a float, as before.
+            var v: Int64 = 0
+            var overflow = false
+            let negative = bytes[start] == UInt8(ascii: "-")
+            for k in (negative ? start + 1 : start)..<i where !overflow {
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let d = Int64(bytes[k] &- 0x30)
+                let (a, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
+                overflow = o1 || o2
+                v = a
+            }
+            if !overflow { return .integer(v) }
+        }
+        let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         guard let d = Double(s), d.isFinite else { throw fail("number out of range") }
         return .number(d)
     }
 
     mutating func parseString() throws -> String {
         i += 1
+        // Fast path: no escape before the closing quote, the bytes become the string as they are.
+        let start = i
+        var j = i
+        while j < bytes.count {
+            let c = bytes[j]
+            if c == UInt8(ascii: "\"") {
+                i = j + 1
+                // Invalid UTF-8 decodes to U+FFFD, as in Go.
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<j]), as: UTF8.self)
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            j += 1
+        }
         var buf: [UInt8] = []
+        buf.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<j]))
+        i = j
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {

@@ -14,18 +14,44 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
     public let client: RegistryClient
     public let keyProviders: KeyProviderRegistry
     public let signatures: ImageSignatureVerifier
+    /// Reads the Secrets a request names (`registrySecrets`: pull secrets, policy credentials);
+    /// nil: requests are verified with `client`'s own credentials only.
+    public let secrets: (any RegistrySecretSource)?
 
     public init(client: RegistryClient, keyProviders: KeyProviderRegistry,
-                signatures: ImageSignatureVerifier = ImageSignatureVerifier()) {
+                signatures: ImageSignatureVerifier = ImageSignatureVerifier(), secrets: (any RegistrySecretSource)? = nil) {
         self.client = client
         self.keyProviders = keyProviders
         self.signatures = signatures
+        self.secrets = secrets
+    }
+
+    /// The same verifier reading request Secrets from `source` (`serve` passes the API server's).
+    public func with(secrets source: (any RegistrySecretSource)?) -> CosignImageVerifier {
+        CosignImageVerifier(client: client, keyProviders: keyProviders, signatures: signatures, secrets: source)
     }
 
     /// GETs the manifest and hashes its bytes (the registry's digest header is not trusted).
     public func resolveDigest(_ reference: Reference) async throws -> SignetOCI.Digest {
         if let digest = reference.digest { return digest }
         return try await client.getManifest(reference).digest
+    }
+
+    /// The same, reaching the registry with the Secrets' credentials too.
+    public func resolveDigest(_ reference: Reference, registrySecrets: [RegistrySecretReference]) async throws -> SignetOCI.Digest {
+        if let digest = reference.digest { return digest }
+        return try await client(for: registrySecrets).getManifest(reference).digest
+    }
+
+    /// The registry client for a request: the shared one when it names no Secret (or there is
+    /// no source), else a client of its own whose credentials are the Secrets' over the
+    /// verifier's. Its own client also has its own token cache, so a bearer token obtained with
+    /// one namespace's Secret never serves another request.
+    func client(for registrySecrets: [RegistrySecretReference]) async throws -> RegistryClient {
+        guard !registrySecrets.isEmpty, let secrets else { return client }
+        let extra = try await secrets.credentials(for: registrySecrets)
+        if extra.auths.isEmpty { return client }
+        return client.with(credentials: client.credentials.merging(extra))
     }
 
     public func verify(_ request: ImageVerificationRequest) async throws -> ImageVerificationResult {
@@ -44,9 +70,13 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
     }
 
     func verifyThrowing(_ request: ImageVerificationRequest, memo: VerificationMemo) async throws -> ImageVerificationResult {
+        // Reads made with other credentials are never shared through the memo.
+        let credentialScope = request.registrySecrets.map(\.description).joined(separator: ",")
+        let client = try await memo.value("client|\(credentialScope)") { try await self.client(for: request.registrySecrets) }
+        let scoped = CosignImageVerifier(client: client, keyProviders: keyProviders, signatures: signatures, secrets: nil)
         let digest: SignetOCI.Digest
         do {
-            digest = try await memo.value("resolve|\(request.reference)") { try await resolveDigest(request.reference) }
+            digest = try await memo.value("resolve|\(credentialScope)|\(request.reference)") { try await scoped.resolveDigest(request.reference) }
         } catch let error as SignetOCIError where error.code == .notFound {
             return .notVerified("image \(request.reference) not found")
         }
@@ -60,9 +90,9 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
         let signatureRepository = try request.signatureRepository.map { try SignatureRepository(parsing: $0) }
         let registrySource = RegistrySignatureSource(client: client, imageRepository: request.reference, signatureRepository: signatureRepository)
         let source = MemoizingSignatureSource(base: registrySource, memo: memo,
-                                              scope: "\(request.reference.repositoryName)|\(request.signatureRepository ?? "")")
+                                              scope: "\(request.reference.repositoryName)|\(request.signatureRepository ?? "")|\(credentialScope)")
         if let predicateType = request.predicateType {
-            return try await verifyAttestation(predicateType, digest: digest, request: request, source: source,
+            return try await scoped.verifyAttestation(predicateType, digest: digest, request: request, source: source,
                                                signatureRepository: signatureRepository, verifier: verifier, memo: memo)
         }
         let outcome = try await signatures.verify(imageDigest: digest, source: source, verifier: verifier,
@@ -89,7 +119,8 @@ extension CosignImageVerifier {
         let attRef = try SignatureStore.signatureReference(image: request.reference, digest: digest, kind: .attestation,
                                                            signatureRepository: signatureRepository)
         let client = self.client
-        let manifest: Data? = try await memo.value("att|\(attRef)") {
+        let credentialScope = request.registrySecrets.map(\.description).joined(separator: ",")
+        let manifest: Data? = try await memo.value("att|\(credentialScope)|\(attRef)") {
             do {
                 return try await client.getManifest(attRef, accept: [.ociManifest, .dockerManifest]).bytes
             } catch let error as SignetOCIError where error.code == .notFound {
@@ -100,8 +131,10 @@ extension CosignImageVerifier {
             imageDigest: digest, attestationManifest: manifest, source: source, verifier: verifier, predicateType: predicateType)
         if outcome.isVerified {
             // The verified statement's predicate travels with the result (ImageValidatingPolicy `extractPayload`).
-            let payload = outcome.attestations.first.flatMap { try? JSONValue(json: $0.statement.predicate.encoded()) }
-            return ImageVerificationResult(status: .verified, digest: digest.description, message: "", payload: payload)
+            let predicates = outcome.attestations.compactMap { try? JSONValue(json: $0.statement.predicate.encoded()) }
+            var result = ImageVerificationResult(status: .verified, digest: digest.description, message: "", payload: predicates.first)
+            result.predicates = predicates
+            return result
         }
         if outcome.kind == .noSignatures { return .notVerified("no matching attestations: no attestations found", digest: digest.description) }
         let reasons = outcome.rejections.prefix(3).map(\.reason).joined(separator: "; ")

@@ -8,23 +8,36 @@ import SignetSigning
 /// with it, then looks the digest up in its cache before verifying.
 public protocol DigestResolver: Sendable {
     func resolveDigest(_ reference: Reference) async throws -> SignetOCI.Digest
+    /// The same with the credentials of `registrySecrets` (pull secrets). Defaults to ignoring them.
+    func resolveDigest(_ reference: Reference, registrySecrets: [RegistrySecretReference]) async throws -> SignetOCI.Digest
+}
+
+extension DigestResolver {
+    public func resolveDigest(_ reference: Reference, registrySecrets: [RegistrySecretReference]) async throws -> SignetOCI.Digest {
+        try await resolveDigest(reference)
+    }
 }
 
 /// The one classification of what went wrong in a verification (README, "Errors and failures"),
 /// shared by the CLI and the webhook.
 ///
 /// Transport problems — the registry or the KMS could not be asked (connection, timeout, 5xx,
-/// 401/403, 429, credentials) — are `.error`, which the policy's failurePolicy decides. Everything
+/// 429, a credential helper that failed) — are `.error`, which the policy's failurePolicy decides. Everything
 /// about the artifacts and references (no or bad signatures, junk layers, unparsable manifests,
-/// unknown keys) is `.notVerified`: a verification failure, never a pass.
+/// unknown keys, a registry refusing access with 401/403) is `.notVerified`: a verification failure, never a pass.
 public enum VerificationErrors {
     /// The typed result for `error`, thrown while verifying `image`.
     public static func result(for error: any Error, image: Reference) -> ImageVerificationResult {
         switch error {
         case let e as SignetOCIError:
             switch e.code {
-            case .transport, .tooManyRequests, .unauthorized, .credentials, .io, .insecureRegistry:
+            case .transport, .tooManyRequests, .credentials, .io, .insecureRegistry:
                 return .error(e.message)
+            case .unauthorized:
+                // The registry answered: it refuses these credentials (none, or a pull secret
+                // without access). As Kyverno (only network errors are rule errors), a failure:
+                // failurePolicy Ignore must not admit an image nobody could verify.
+                return .notVerified(e.message)
             case .registryError:
                 if let status = e.status, status < 500 { return .notVerified(e.message) }
                 return .error(e.message)

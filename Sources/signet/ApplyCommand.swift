@@ -19,8 +19,11 @@ struct ApplyCommand: AsyncParsableCommand {
     @Option(name: [.customShort("u"), .long], help: "User info file (cli.kyverno.io/v1alpha1 UserInfo).")
     var userinfo: String?
 
-    @Option(name: [.customShort("f"), .customLong("values-file")], help: "Values file (namespace labels: namespaceSelector).")
+    @Option(name: [.customShort("f"), .customLong("values-file")], help: "Values file (cli.kyverno.io/v1alpha1 Values: globalValues, policies[].resources[].values, policies[].rules[].values, namespaceSelector, namespaces, subresources).")
     var valuesFile: String?
+
+    @Option(name: [.customShort("s"), .customLong("set")], parsing: .upToNextOption, help: "Variables as KEY=VALUE (comma-separated allowed); they win over the values file.")
+    var set: [String] = []
 
     @Option(name: [.customShort("e"), .customLong("exception")], parsing: .upToNextOption, help: "PolicyException files.")
     var exceptions: [String] = []
@@ -30,6 +33,12 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("json-payload"), parsing: .upToNextOption, help: "JSON documents to validate with JSON-mode ValidatingPolicies (evaluation.mode: JSON).")
     var jsonPayload: [String] = []
+
+    @Option(name: .customLong("envoy-payload"), parsing: .upToNextOption, help: "Envoy CheckRequest files (JSON) to authorize with Envoy-mode ValidatingPolicies (evaluation.mode: Envoy).")
+    var envoyPayload: [String] = []
+
+    @Option(name: .customLong("http-payload"), parsing: .upToNextOption, help: "HTTP CheckRequest files (JSON) to authorize with HTTP-mode ValidatingPolicies (evaluation.mode: HTTP).")
+    var httpPayload: [String] = []
 
     @Flag(help: "Report Audit failures as warnings.")
     var auditWarn = false
@@ -41,7 +50,7 @@ struct ApplyCommand: AsyncParsableCommand {
     var benchmark: Int?
 
     func run() async throws {
-        guard !resource.isEmpty || !jsonPayload.isEmpty else { throw CLIError("resource file(s) or cluster required") }
+        guard !resource.isEmpty || !jsonPayload.isEmpty || !envoyPayload.isEmpty || !httpPayload.isEmpty else { throw CLIError("resource file(s) or cluster required") }
         let loader = PolicyLoader(strict: strict)
         var loaded: [ClusterPolicy] = []
         var celPolicies: [ValidatingPolicy] = [], celBindings: [ValidatingAdmissionPolicyBinding] = [], celExceptions: [CELPolicyException] = []
@@ -80,20 +89,21 @@ struct ApplyCommand: AsyncParsableCommand {
             admission.username = ui["userInfo"]?["username"]?.stringValue ?? ""
             admission.groups = ui["userInfo"]?["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
         }
-        var nsLabels: [String: [String: String]] = [:]
+        var values = KyvernoValuesFile()
         if let v = valuesFile {
-            for d in try YAMLDocuments.load(path: v) {
-                for e in d["namespaceSelector"]?.arrayValue ?? [] {
-                    if let n = e["name"]?.stringValue { nsLabels[n] = e["labels"]?.stringMap ?? [:] }
-                }
-                if let op = d["globalValues"]?["request.operation"]?.stringValue {
-                    guard let parsed = AdmissionOperation(rawValue: op) else {
-                        throw CLIError("\(v): globalValues request.operation must be CREATE, UPDATE, DELETE or CONNECT, not '\(op)'")
-                    }
-                    admission.operation = parsed
-                }
-            }
+            do { values = try KyvernoValuesFile(documents: try YAMLDocuments.load(path: v)) }
+            catch { throw CLIError("\(v): \(error)") }
+            if let op = values.operation { admission.operation = op }
         }
+        values.variables.readSetArguments(set)
+        if let op = values.variables.overrides["request.operation"]?.stringValue {
+            guard let parsed = AdmissionOperation(rawValue: op) else { throw CLIError("--set request.operation must be CREATE, UPDATE, DELETE or CONNECT, not '\(op)'") }
+            admission.operation = parsed
+        }
+        // no cluster: configMap and apiCall context entries are not loaded (values stand in)
+        values.variables.configMapEntries = false
+        values.variables.apiCallEntries = false
+        let nsLabels = values.namespaceLabels
         var exc: [PolicyException] = []
         for e in exceptions {
             for d in try YAMLDocuments.load(path: e) { if let x = PolicyException(document: d, strict: strict) { exc.append(x) } }
@@ -109,9 +119,10 @@ struct ApplyCommand: AsyncParsableCommand {
             secretKeys[id] = String(decoding: data, as: UTF8.self)
         }
         var configuration = PolicyEngine.Configuration(secretKeys: secretKeys)
+        configuration.variables = values.variables
         // no cluster: `authorizer` checks are answered as Kyverno's CLI answers them (denied, errored)
         configuration.cel.data.authorizer = OfflineKubernetesAuthorizer()
-        let engine = PolicyEngine(policies: valid, exceptions: exc, verifier: try verification.makeVerifier(),
+        let engine = PolicyEngine(policies: valid, exceptions: exc, verifier: try verification.makeVerifier(resources: resources),
                                   configuration: configuration, celEngine: celEngine)
 
         for (name, reason) in skipped {
@@ -143,9 +154,12 @@ struct ApplyCommand: AsyncParsableCommand {
         let imageData = engine.needsImageData ? try verification.makeImageDataProvider() : nil
         for res in resources {
             let info = ResourceInfo(res)
-            var a = admission
-            a.namespaceLabels = nsLabels[info.namespace] ?? [:]
-            let response = await engine.withImageData(for: res, provider: imageData).evaluate(res, admission: a)
+            let a = values.admission(for: res, base: admission)
+            // policies whose values change the request (operation, request.object) see their own
+            var response = EngineResponse(resource: info, policies: [])
+            for request in engine.valuesRequests(for: res, admission: a) {
+                response.policies += await request.engine.withImageData(for: request.resource, provider: imageData).evaluate(request.resource, admission: request.admission).policies
+            }
             responses.append((info, response))
         }
         for path in jsonPayload {
@@ -154,8 +168,20 @@ struct ApplyCommand: AsyncParsableCommand {
             responses.append((ResourceInfo(["kind": "", "metadata": ["name": .string(path)]]),
                               EngineResponse(resource: ResourceInfo(payload), policies: celEngine?.evaluate(jsonPayload: payload) ?? [])))
         }
+        for (paths, kind) in [(envoyPayload, KyvernoAuthzLibrary.PayloadKind.envoy), (httpPayload, .http)] {
+            for path in paths {
+                guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+                let payload = try JSONValue(json: data)
+                responses.append((ResourceInfo(["kind": "", "metadata": ["name": .string(path)]]),
+                                  EngineResponse(resource: ResourceInfo(.object([:])), policies: celEngine?.evaluate(authzPayload: payload, kind: kind) ?? [])))
+            }
+        }
         for (info, response) in responses {
             for p in response.policies {
+                // CEL `auditAnnotations` (Kyverno reports them as the result's properties)
+                for r in p.rules {
+                    for (key, value) in r.auditAnnotations.sorted(by: { $0.key < $1.key }) { print("audit annotation \(p.policy)/\(key) on \(info.namespace)/\(info.kind)/\(info.name): \(value)") }
+                }
                 var failed: [RuleResult] = []
                 var audit = false
                 for r in p.rules {

@@ -12,7 +12,7 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
             One policies.kyverno.io/v1 ImageValidatingPolicy per verifyImages entry and one \
             ValidatingPolicy per validate rule with a plain pattern, printed as YAML documents \
-            (JSON flow style). With --check, the ClusterPolicies and their migration are applied \
+            separated by ---. With --check, the ClusterPolicies and their migration are applied \
             to the --resource files and every difference in decision or digest patches is printed. Every rule or field that cannot be carried over is \
             reported on stderr; the exit status is 1 when something was left out.
             """)
@@ -31,7 +31,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         if check && resource.isEmpty { throw CLIError("--check needs --resource files") }
         let loader = PolicyLoader()
-        var documents: [String] = []
+        var documents: [JSONValue] = []
         var incomplete = false
         var resources: [JSONValue] = []
         for path in resource {
@@ -45,7 +45,7 @@ struct MigrateCommand: AsyncParsableCommand {
             let loaded = try loader.load(path: path)
             for p in loaded.policies {
                 let out = PolicyMigration.migrate(p)
-                documents += out.documents.map { $0.jsonString(sortedKeys: true, escapeHTML: false) }
+                documents += out.documents
                 for d in out.diagnostics { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
                 incomplete = incomplete || !out.isComplete
                 guard check else { continue }
@@ -62,7 +62,7 @@ struct MigrateCommand: AsyncParsableCommand {
             if differences > 0 { throw ExitCode(1) }
             return
         }
-        print(documents.joined(separator: "\n---\n"))
+        do { print(try YAMLEmitter.documents(documents), terminator: "") } catch { throw CLIError("\(error)") }
         if incomplete { throw ExitCode(1) }
     }
 }

@@ -26,7 +26,7 @@ struct RegistryOptions: ParsableArguments {
 
     /// Builds the registry client from the flags, `$DOCKER_CONFIG/config.json` (or
     /// `~/.docker/config.json`) and `--registry-config`.
-    func makeClient() throws -> RegistryClient {
+    func makeClient(transport: RegistryTransport = .shared) throws -> RegistryClient {
         var configuration = RegistryClient.Configuration(allowInsecure: allowInsecureRegistry)
         if let t = RegistryOptions.parseDuration(timeout) { configuration.requestTimeout = t }
         if verbose {
@@ -34,7 +34,8 @@ struct RegistryOptions: ParsableArguments {
             logger.logLevel = .debug
             configuration.logger = logger
         }
-        return RegistryClient(configuration: configuration, credentials: try RegistryOptions.loadCredentials(extraFile: registryConfig))
+        return RegistryClient(configuration: configuration, credentials: try RegistryOptions.loadCredentials(extraFile: registryConfig),
+                              transport: transport)
     }
 
     /// The credentials of the docker config (if it exists) merged with `extraFile` (which wins).

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SignetVerification
 import SignetAdmission
+import SignetOCI
 import SignetPolicy
 
 /// `signet serve`: the admission webhook (HTTPS), Kyverno-compatible.
@@ -78,6 +79,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("cluster-cache-ttl"), help: "How long namespace labels and RBAC bindings read from the API server are kept (seconds).")
     var clusterCacheTTL: Double = 30
 
+    @Option(name: .customLong("max-cluster-reads-per-request"),
+            help: "Cluster reads policies may cause per request (resource.Get/List, authorizer, configMap, apiCall); beyond it a read is a rule error.")
+    var maxClusterReadsPerRequest: Int = 32
+
+    @Option(name: .customLong("allow-http-host"),
+            help: "A host (HOST or HOST:PORT) the CEL http library (http.Get/http.Post) may call; repeatable. Without it those calls are errors.")
+    var allowHTTPHost: [String] = []
+
+    @Option(name: .customLong("namespace"),
+            help: "The namespace signet runs in, where cluster-wide policies' credentials.secrets are read (default: POD_NAMESPACE, the service account's namespace, or signet).")
+    var namespace: String?
+
     @Option(name: .customLong("max-images-per-request"),
             help: "Distinct images verified per request; a request naming more is denied under any failurePolicy.")
     var maxImagesPerRequest: Int = 64
@@ -116,6 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard timeoutMargin >= 0, timeoutMargin < webhookTimeout else { throw ValidationError("--timeout-margin must be less than --webhook-timeout") }
         guard maxBodyBytes > 1024 else { throw ValidationError("--max-body-bytes is too small") }
         guard clusterCacheTTL >= 0 else { throw ValidationError("--cluster-cache-ttl must not be negative") }
+        guard (1...1024).contains(maxClusterReadsPerRequest) else { throw ValidationError("--max-cluster-reads-per-request must be 1-1024") }
         guard (1...100_000).contains(maxImagesPerRequest) else { throw ValidationError("--max-images-per-request must be 1-100000") }
         guard (1...256).contains(verificationConcurrency), (1...1024).contains(serverVerificationConcurrency) else {
             throw ValidationError("--verification-concurrency must be 1-256 and --server-verification-concurrency 1-1024")
@@ -143,9 +157,20 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "signet.serve")
-        let verifier = try ImageVerifierOptions.makeVerifier(registry: registry, vault: vault)
+        let kubernetes = try kubernetesConfiguration(logger: logger)
+        // The registry connection pools belong to this server: closed on graceful shutdown, after
+        // the last request drained (a service of the group, like the KMS and Kubernetes clients),
+        // or at once when the server cannot be built.
+        let transport = RegistryTransport()
+        let verifier: CosignImageVerifier
+        do {
+            verifier = try ImageVerifierOptions.makeVerifier(registry: registry, vault: vault, transport: transport)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
         let metricsListener = metricsAddress == "none" ? nil : Self.splitAddress(metricsAddress)
-        let configuration = WebhookConfiguration(
+        var configuration = WebhookConfiguration(
             policies: .directory(policies),
             tls: .init(certificatePath: tlsCert, keyPath: tlsKey),
             server: AdmissionServer.Configuration(
@@ -161,16 +186,22 @@ struct ServeCommand: AsyncParsableCommand {
                           serverConcurrency: serverVerificationConcurrency),
             cacheTTL: .milliseconds(Int64(cacheTTL * 1000)), cacheCapacity: cacheSize,
             reportsCapacity: reportsSize,
-            kubernetes: try kubernetesConfiguration(logger: logger),
+            kubernetes: kubernetes,
             clusterCacheTTL: .milliseconds(Int64(clusterCacheTTL * 1000)))
+        configuration.ownNamespace = ownNamespace()
+        configuration.clusterDataLimits = ClusterDataSource.Limits(maximumReadsPerRequest: maxClusterReadsPerRequest)
+        configuration.allowedHTTPHosts = allowHTTPHost
         let keys = verifier.keyProviders
         let application: WebhookApplication
         do {
             application = try buildApplication(configuration, verifier: verifier,
                                                imageData: RegistryImageDataProvider(client: verifier.client),
-                                               clients: [ClientShutdownService("kms-clients") { try await keys.shutdown() }],
+                                               clients: [ClientShutdownService("kms-clients") { try await keys.shutdown() },
+                                                         ClientShutdownService("registry-clients") { try await transport.shutdown() }],
                                                logger: logger)
         } catch {
+            try? await transport.shutdown()
+            try? await keys.shutdown()
             throw CLIError("\(error)")
         }
         try await application.run(gracefulShutdownSignals: [.sigterm, .sigint], onListening: { port in
@@ -190,6 +221,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     static let serviceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    /// `--namespace`, else `POD_NAMESPACE`, else the service account's namespace file, else `signet`.
+    func ownNamespace() -> String {
+        if let namespace, !namespace.isEmpty { return namespace }
+        if let env = ProcessInfo.processInfo.environment["POD_NAMESPACE"], !env.isEmpty { return env }
+        if let data = FileManager.default.contents(atPath: Self.serviceAccountDirectory + "/namespace"),
+           let text = String(data: data.prefix(253), encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            return text
+        }
+        return "signet"
+    }
 
     /// The API server settings from the flags (and, with `auto`, the Pod's environment); nil with
     /// `none`, or with `auto` outside a cluster. Files are checked here, so a typo fails at start.

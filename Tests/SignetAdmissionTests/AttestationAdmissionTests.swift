@@ -52,23 +52,19 @@ struct AttestationAdmissionTests {
         let (hook, _) = try await TestWebhook.serving([Self.policy(registry: setup.registry.host)],
                                                       verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
 
-        let attester = ImageAttester(signer: try await setup.keys.signer(for: "hashivault://cosign"))
-        let store = SignatureStore(client: setup.client)
         // Attested with the provenance type.
         let attested = try await RealRegistryTests.push(setup, tag: "attested", sign: false)
-        try await attester.upload(try await attester.attest(image: attested, digest: attested.digest!, predicate: Data(#"{"builder":"ci"}"#.utf8),
-                                                            type: .slsaProvenance1), to: attested, store: store)
+        try await RealRegistryTests.attest(setup, attested)
         // Signed but not attested: a signature is not an attestation.
         let signedOnly = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
         // Attested with another type only (CVE-2022-35929: must not count).
         let otherType = try await RealRegistryTests.push(setup, tag: "other", sign: false)
-        try await attester.upload(try await attester.attest(image: otherType, digest: otherType.digest!, predicate: Data("{}".utf8),
-                                                            type: .openVEX), to: otherType, store: store)
+        try await RealRegistryTests.attest(setup, otherType, predicate: "{}", type: .openVEX)
         // Attested with another key.
         let otherKey = try await RealRegistryTests.push(setup, tag: "otherkey", sign: false)
         let stranger = ImageAttester(signer: try PrivateKey.generate())
         try await stranger.upload(try await stranger.attest(image: otherKey, digest: otherKey.digest!, predicate: Data("{}".utf8),
-                                                            type: .slsaProvenance1), to: otherKey, store: store)
+                                                            type: .slsaProvenance1), to: otherKey, store: SignatureStore(client: setup.client))
 
         let ok = try await hook.review("/validate", RealRegistryTests.pod("\(attested)"))
         #expect(ok.response?["allowed"] == true, "\(ok.text)")
@@ -83,11 +79,79 @@ struct AttestationAdmissionTests {
         await hook.stop()
     }
 
-    @Test func conditionsAreNamedAsUnsupported() throws {
-        let loaded = try PolicyLoader().load(yaml: Self.policy(registry: "r.local", conditions: true))
-        let diagnostics = loaded.policies.flatMap(\.diagnostics).map(\.description).joined(separator: "\n")
-        #expect(loaded.policies.first?.rules.first?.unsupported.isEmpty == false)
-        #expect(diagnostics.contains("attestations[0].conditions"), "\(diagnostics)")
+    /// `conditions` over the verified predicate, Kyverno semantics: the predicate's fields at the
+    /// root of the variables, every any/all block must hold for every verified statement, the
+    /// request's variables still visible; a failing condition fails the entry with Kyverno's
+    /// message, an unverified attestation never reaches the conditions.
+    struct ConditionCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var conditions: String
+        var predicates: [String]
+        var status: RuleStatus
+        var message: String = ""
+        var testDescription: String { name }
+    }
+
+    static let conditionCases: [ConditionCase] = [
+        .init(name: "all holds", conditions: "- all:\n    - key: \"{{ builder }}\"\n      operator: Equals\n      value: ci",
+              predicates: [#"{"builder":"ci"}"#], status: .pass),
+        .init(name: "all fails with its message", conditions: "- all:\n    - key: \"{{ builder }}\"\n      operator: Equals\n      value: ci\n      message: \"built by {{ builder }}\"",
+              predicates: [#"{"builder":"laptop"}"#], status: .fail,
+              message: "attestation checks failed for r.local/app@sha256:\(String(repeating: "a", count: 64)) and predicate https://slsa.dev/provenance/v1: built by laptop"),
+        .init(name: "any: one is enough", conditions: "- any:\n    - key: \"{{ builder }}\"\n      operator: Equals\n      value: ci\n    - key: \"{{ level }}\"\n      operator: GreaterThanOrEquals\n      value: 3",
+              predicates: [#"{"builder":"laptop","level":3}"#], status: .pass),
+        .init(name: "every block must hold", conditions: "- any:\n    - key: \"{{ builder }}\"\n      operator: Equals\n      value: ci\n- all:\n    - key: \"{{ level }}\"\n      operator: GreaterThanOrEquals\n      value: 3",
+              predicates: [#"{"builder":"ci","level":1}"#], status: .fail, message: "attestation checks failed for"),
+        .init(name: "every statement must hold", conditions: "- all:\n    - key: \"{{ builder }}\"\n      operator: Equals\n      value: ci",
+              predicates: [#"{"builder":"ci"}"#, #"{"builder":"laptop"}"#], status: .fail, message: "attestation checks failed for"),
+        .init(name: "nested fields and the request", conditions: "- all:\n    - key: \"{{ materials[0].uri }}\"\n      operator: Equals\n      value: \"git+https://{{ request.object.metadata.namespace }}.example\"",
+              predicates: [#"{"materials":[{"uri":"git+https://default.example"}]}"#], status: .pass),
+    ]
+
+    @Test(arguments: conditionCases)
+    func conditionsOverTheVerifiedPredicate(_ c: ConditionCase) throws {
+        let conditions = c.conditions.split(separator: "\n", omittingEmptySubsequences: false).map { "                " + $0 }.joined(separator: "\n")
+        let yaml = Self.policy(registry: "r.local") + "\n              conditions:\n" + conditions + "\n"
+        let loaded = try PolicyLoader().load(yaml: yaml)
+        let policy = try #require(loaded.policies.first)
+        #expect(!policy.isInvalid && policy.rules.first?.unsupported.isEmpty == true, "\(policy.diagnostics)")
+        let engine = PolicyEngine(policies: loaded.policies)
+        let pod = RealRegistryTests.pod("r.local/app@sha256:" + String(repeating: "a", count: 64)).pod
+        let admission = AdmissionInfo(operation: .create)
+        var results: VerificationResults = [:]
+        for request in engine.verificationPlan(pod, admission: admission).requests {
+            var r = ImageVerificationResult.verified(digest: "sha256:" + String(repeating: "a", count: 64))
+            r.predicates = try c.predicates.map { try JSONValue(json: Data($0.utf8)) }
+            results[request] = r
+        }
+        #expect(!results.isEmpty)
+        let rule = try #require(engine.evaluate(pod, admission: admission, verifications: results, secondPass: .asSubmitted).policies.first?.rules.first)
+        #expect(rule.status == c.status, "\(rule.message)")
+        #expect(c.message.isEmpty || rule.message.contains(c.message), "\(rule.message)")
+        // An attestation that did not verify is a failure before any condition is read.
+        let unverified = results.mapValues { _ in ImageVerificationResult.notVerified("no matching attestations: no attestations found") }
+        let denied = try #require(engine.evaluate(pod, admission: admission, verifications: unverified, secondPass: .asSubmitted).policies.first?.rules.first)
+        #expect(denied.status == .fail && !denied.message.contains("attestation checks failed"), "\(denied.message)")
+    }
+
+    /// The real registry: the attested image passes the condition on its verified predicate, an
+    /// image attested by the same key with another builder is denied by the webhook.
+    @Test func conditionsDecideOverTheRealRegistry() async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let (hook, _) = try await TestWebhook.serving([Self.policy(registry: setup.registry.host, conditions: true)],
+                                                      verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
+        let ci = try await RealRegistryTests.push(setup, tag: "ci", sign: false)
+        try await RealRegistryTests.attest(setup, ci, predicate: #"{"builder":"ci"}"#)
+        let laptop = try await RealRegistryTests.push(setup, tag: "laptop", sign: false)
+        try await RealRegistryTests.attest(setup, laptop, predicate: #"{"builder":"laptop"}"#)
+        let ok = try await hook.review("/validate", RealRegistryTests.pod("\(ci)"))
+        #expect(ok.response?["allowed"] == true, "\(ok.text)")
+        let denied = try await hook.review("/validate", RealRegistryTests.pod("\(laptop)"))
+        #expect(denied.response?["allowed"] == false, "\(denied.text)")
+        let message = denied.response?["status"]?["message"]?.stringValue ?? ""
+        #expect(message.contains("attestation checks failed for \(laptop) and predicate \(Self.provenance)"), "\(message)")
+        await hook.stop()
     }
 
     @Test func planAsksForTheAttestationNotTheSignature() throws {

@@ -95,16 +95,12 @@ struct ImageValidatingPolicyAdmissionTests {
         let setup = try await RealRegistryTests.setUp()
         defer { setup.registry.stop(); setup.bao.stop() }
         let engine = try Self.engine(setup, validations: Self.attestations)
-        let attester = ImageAttester(signer: try await setup.keys.signer(for: "hashivault://cosign"))
-        let store = SignatureStore(client: setup.client)
 
         let attested = try await RealRegistryTests.push(setup, tag: "attested", sign: false)
-        try await attester.upload(try await attester.attest(image: attested, digest: attested.digest!, predicate: Data(#"{"builder":"ci"}"#.utf8),
-                                                            type: .slsaProvenance1), to: attested, store: store)
+        try await RealRegistryTests.attest(setup, attested)
         let signedOnly = try await RealRegistryTests.push(setup, tag: "signed", sign: true)
         let otherType = try await RealRegistryTests.push(setup, tag: "other", sign: false)
-        try await attester.upload(try await attester.attest(image: otherType, digest: otherType.digest!, predicate: Data("{}".utf8),
-                                                            type: .openVEX), to: otherType, store: store)
+        try await RealRegistryTests.attest(setup, otherType, predicate: "{}", type: .openVEX)
 
         let ok = await engine.evaluate(RealRegistryTests.pod("\(attested)").pod, admission: AdmissionInfo(operation: .create))
         #expect(!ok.blocked, "\(ok.blockMessage)")
@@ -222,5 +218,115 @@ struct ImageValidatingPolicyAdmissionTests {
         let r = await engine.evaluate(RealRegistryTests.pod("\(signed)").pod, admission: AdmissionInfo(operation: .create))
         #expect(r.policies.first?.rules.first?.status == .error, "\(r.policies.first?.rules ?? [])")
         #expect(r.blocked == blocked)
+    }
+
+    // MARK: - Where Kyverno's users are hurting (issue 14)
+
+    /// The served image validating policy with digest pinning (`mutateDigest`, `verifyDigest`),
+    /// signatures read from `signatureRepository` when given (`cosign.source.repository`).
+    static func servedPolicy(_ setup: RealRegistryTests.Setup, failurePolicy: String = "Fail", signatureRepository: String? = nil,
+                             pin: Bool = false) -> String {
+        var yaml = policy(registry: setup.registry.host, validations: signatures, failurePolicy: failurePolicy)
+        if pin {
+            yaml = yaml.replacingOccurrences(of: "mutateDigest: false", with: "mutateDigest: true")
+                .replacingOccurrences(of: "verifyDigest: false", with: "verifyDigest: true")
+        }
+        if let signatureRepository {
+            yaml = yaml.replacingOccurrences(of: "\n        ctlog:", with: "\n        source:\n          repository: \(signatureRepository)\n        ctlog:")
+        }
+        return yaml
+    }
+
+    /// Pushes an unsigned image and attaches a cosign v3 bundle signed with the OpenBao key as an
+    /// OCI 1.1 referrer, in the image's repository or in `bundleRepository`: no `.sig` tag at all.
+    static func pushBundleOnly(_ setup: RealRegistryTests.Setup, tag: String, bundleRepository: String? = nil) async throws -> Reference {
+        let image = TestImage(layerCount: 1)
+        let ref = try Reference(parsing: "\(setup.registry.host)/shop/app:\(tag)")
+        let pinned = ref.withDigest(try await setup.client.pushImage(manifest: image.manifestBytes, blobs: image.blobs, to: ref))
+        let digest = try #require(pinned.digest)
+        let bundle = try await setup.signer.bundle(image: pinned, digest: digest)
+        let target = try bundleRepository.map { try Reference(parsing: $0).withDigest(digest) } ?? pinned
+        _ = try await SignatureStore(client: setup.client).attachBundle(bundle, to: target, subjectMediaType: .ociManifest,
+                                                                        subjectSize: Int64(image.manifestBytes.count))
+        return pinned
+    }
+
+    /// Kyverno #17363 / #15950: signatures stored only as cosign v3 bundles (referrers, no `.sig`
+    /// tag) verify, also when the bundle lives in another repository named by `cosign.source`;
+    /// without `source` that image has no signature where the policy looks.
+    @Test func bundleOnlySignaturesVerifyAlsoInAnotherRepository() async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let signatureRepository = "\(setup.registry.host)/shop/signatures"
+        let here = try await Self.pushBundleOnly(setup, tag: "bundle-here")
+        let elsewhere = try await Self.pushBundleOnly(setup, tag: "bundle-elsewhere", bundleRepository: signatureRepository)
+        let sigTag = try SignatureStore.signatureReference(image: here, digest: try #require(here.digest), kind: .signature, signatureRepository: nil)
+        #expect(try await setup.client.headManifest(sigTag) == nil, "no .sig tag: the bundle is the only signature")
+        let verifier = CosignImageVerifier(client: setup.client, keyProviders: setup.keys)
+
+        let (hook, _) = try await TestWebhook.serving([Self.servedPolicy(setup)], verifier: verifier)
+        let ok = try await hook.review("/validate", RealRegistryTests.pod("\(here)"))
+        #expect(ok.response?["allowed"] == true, "\(ok.text)")
+        let notThere = try await hook.review("/validate", RealRegistryTests.pod("\(elsewhere)"))
+        #expect(notThere.response?["allowed"] == false, "\(notThere.text)")
+        await hook.stop()
+
+        let (sourced, _) = try await TestWebhook.serving([Self.servedPolicy(setup, signatureRepository: signatureRepository)], verifier: verifier)
+        let fromSource = try await sourced.review("/validate", RealRegistryTests.pod("\(elsewhere)"))
+        #expect(fromSource.response?["allowed"] == true, "\(fromSource.text)")
+        await sourced.stop()
+    }
+
+    /// The tag is moved to an unsigned image after the signed one was admitted and cached:
+    /// `/mutate` pinned the signed digest; the tag now resolves to the unsigned image, which is
+    /// denied (the cache is keyed by digest, never by tag); the pinned digest is still admitted by
+    /// `/validate`, which verifies exactly the digest it is given; a tag-only image is denied there
+    /// (`verifyDigest`: the mutating call may have been skipped).
+    @Test func tagMovedAfterAdmissionIsDecidedByDigest() async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let (hook, _) = try await TestWebhook.serving([Self.servedPolicy(setup, pin: true)],
+                                                      verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
+        let signed = try await RealRegistryTests.push(setup, tag: "v1", sign: true)
+        let byTag = "\(setup.registry.host)/shop/app:v1"
+        let first = try await hook.review("/mutate", RealRegistryTests.pod(byTag))
+        #expect(first.response?["allowed"] == true, "\(first.text)")
+        let patch = first.response?["patch"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        #expect(patch.contains("\(try #require(signed.digest))"), "the patch pins the verified digest: \(patch)")
+
+        let moved = try await RealRegistryTests.push(setup, tag: "v1", sign: false)
+        #expect(moved.digest != signed.digest)
+        let afterMove = try await hook.review("/mutate", RealRegistryTests.pod(byTag))
+        #expect(afterMove.response?["allowed"] == false, "the moved tag names an unsigned image: \(afterMove.text)")
+        let pinned = try await hook.review("/validate", RealRegistryTests.pod("\(signed)"))
+        #expect(pinned.response?["allowed"] == true, "\(pinned.text)")
+        let movedPinned = try await hook.review("/validate", RealRegistryTests.pod("\(moved)"))
+        #expect(movedPinned.response?["allowed"] == false, "\(movedPinned.text)")
+        let tagOnly = try await hook.review("/validate", RealRegistryTests.pod(byTag))
+        #expect(tagOnly.response?["allowed"] == false, "\(tagOnly.text)")
+        await hook.stop()
+    }
+
+    /// Kyverno #16336: a client-written annotation claiming the images were verified
+    /// (`kyverno.io/image-verification-outcomes`, `kyverno.io/verify-images`) is never read: the
+    /// validating pass verifies for itself, so an unsigned image is denied when the mutating call
+    /// was skipped, under either failurePolicy and for both policy forms.
+    @Test(arguments: ["ImageValidatingPolicy", "ClusterPolicy"], ["Fail", "Ignore"])
+    func forgedOutcomeAnnotationsAreNeverTrusted(form: String, failurePolicy: String) async throws {
+        let setup = try await RealRegistryTests.setUp()
+        defer { setup.registry.stop(); setup.bao.stop() }
+        let policy = form == "ClusterPolicy"
+            ? RealRegistryTests.policy(registry: setup.registry.host, failurePolicy: failurePolicy)
+            : Self.servedPolicy(setup, failurePolicy: failurePolicy)
+        let (hook, _) = try await TestWebhook.serving([policy], verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
+        let unsigned = try await RealRegistryTests.push(setup, tag: "unsigned", sign: false)
+        var pod = RealRegistryTests.pod("\(unsigned)")
+        pod.annotations = [
+            "kyverno.io/image-verification-outcomes": #"{"check-images":{"\#(unsigned)":{"status":"pass"}}}"#,
+            "kyverno.io/verify-images": #"{"\#(unsigned)":"pass"}"#,
+        ]
+        let denied = try await hook.review("/validate", pod)
+        #expect(denied.response?["allowed"] == false, "\(denied.text)")
+        await hook.stop()
     }
 }

@@ -50,8 +50,11 @@ struct RealRegistryTests {
         let signer: ImageSigner
     }
 
-    static func setUp() async throws -> Setup {
-        let registry = try RegistryServer()
+    /// The registry (open, or with `auth`: then `client` logs in, so pushes and signing work), an
+    /// OpenBao with the transit key `cosign`, and a signer over it. Shared by the real-registry
+    /// suites (ClusterPolicy, attestations, image validating policies, registry credentials).
+    static func setUp(auth: RegistryServer.Auth = .open) async throws -> Setup {
+        let registry = try RegistryServer(auth: auth)
         let bao = try await OpenBaoServer()
         try await bao.enableTransit()
         try await bao.createTransitKey("cosign")
@@ -60,7 +63,11 @@ struct RealRegistryTests {
         let provider = HashiVaultKeyProvider(client: vault)
         let keys = KeyProviderRegistry(providers: ["hashivault": provider])
         let signer = ImageSigner(signer: try await keys.signer(for: "hashivault://cosign"))
-        return Setup(registry: registry, bao: bao, client: RegistryClient(), keys: keys, signer: signer)
+        var client = RegistryClient()
+        if case .basic(let username, let password) = auth {
+            client = RegistryClient(credentials: CredentialStore(auths: [registry.host: Credential(username: username, password: password)]))
+        }
+        return Setup(registry: registry, bao: bao, client: client, keys: keys, signer: signer)
     }
 
     /// Pushes a fresh image to `tag` and returns its digest reference.
@@ -80,6 +87,16 @@ struct RealRegistryTests {
             [policy(registry: setup.registry.host, failurePolicy: failurePolicy)],
             verifier: CosignImageVerifier(client: setup.client, keyProviders: setup.keys))
         return (hook, application.controller)
+    }
+
+    /// Attests `image` (digest-pinned) with the OpenBao key: an in-toto statement of `type`
+    /// in the `.att` tag.
+    static func attest(_ setup: Setup, _ image: Reference, predicate: String = #"{"builder":"ci"}"#,
+                       type: AttestationPredicateType = .slsaProvenance1) async throws {
+        let attester = ImageAttester(signer: try await setup.keys.signer(for: "hashivault://cosign"))
+        let digest = try #require(image.digest)
+        try await attester.upload(try await attester.attest(image: image, digest: digest, predicate: Data(predicate.utf8), type: type),
+                                  to: image, store: SignatureStore(client: setup.client))
     }
 
     static func pod(_ image: String) -> AdmissionRequestBuilder {

@@ -43,13 +43,14 @@ final class TestWebhook: Sendable {
     /// documents) and `verifier`, on loopback: what the tests drive is what runs.
     static func serving(_ policies: [String], verifier: (any WebhookVerifier)?, imageData: (any ImageDataProvider)? = nil,
                         server: AdmissionServer.Configuration = .init(), limits: AdmissionController.Limits = .init(),
-                        kubernetes: KubernetesAPIConfiguration? = nil) async throws -> (TestWebhook, WebhookApplication) {
+                        kubernetes: KubernetesAPIConfiguration? = nil, allowedHTTPHosts: [String] = []) async throws -> (TestWebhook, WebhookApplication) {
         let (directory, certificates) = try writeCertificates()
-        let configuration = WebhookConfiguration(
+        var configuration = WebhookConfiguration(
             policies: .fixed(try TestPolicies.set(policies)),
             tls: .init(certificatePath: directory.appendingPathComponent("tls.crt").path,
                        keyPath: directory.appendingPathComponent("tls.key").path),
             server: loopback(server), limits: limits, kubernetes: kubernetes)
+        configuration.allowedHTTPHosts = allowedHTTPHosts
         let application = try buildApplication(configuration, verifier: verifier, imageData: imageData, logger: logger)
         let hook = try await TestWebhook(directory: directory, certificates: certificates, server: application.server) { onListening, onMetrics in
             try await application.run(gracefulShutdownSignals: [], onListening: onListening, onMetricsListening: onMetrics)
@@ -172,6 +173,10 @@ struct AdmissionRequestBuilder {
     var labels: [String: String] = [:]
     var username = "alice"
     var groups = ["system:authenticated"]
+    /// `spec.imagePullSecrets` names.
+    var imagePullSecrets: [String] = []
+    /// `metadata.annotations` (as a client wrote them).
+    var annotations: [String: String] = [:]
 
     var pod: JSONValue {
         func containers(_ images: [String], prefix: String) -> JSONValue {
@@ -179,10 +184,13 @@ struct AdmissionRequestBuilder {
         }
         var spec: [String: JSONValue] = ["containers": containers(images, prefix: "c")]
         if !initImages.isEmpty { spec["initContainers"] = containers(initImages, prefix: "init") }
+        if !imagePullSecrets.isEmpty { spec["imagePullSecrets"] = .array(imagePullSecrets.map { ["name": .string($0)] }) }
+        var metadata: [String: JSONValue] = ["name": .string(name), "namespace": .string(namespace),
+                                             "labels": .object(labels.mapValues { .string($0) })]
+        if !annotations.isEmpty { metadata["annotations"] = .object(annotations.mapValues { .string($0) }) }
         return [
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": ["name": .string(name), "namespace": .string(namespace),
-                         "labels": .object(labels.mapValues { .string($0) })],
+            "metadata": .object(metadata),
             "spec": .object(spec),
         ]
     }

@@ -165,4 +165,21 @@ struct ReferenceTests {
         #expect(local.registry == "myhost")
         #expect(throws: SignetOCIError.self) { try Reference(registry: "bad host", repository: "a") }
     }
+
+    /// The memo answers as the parser does, valid or not, and stays bounded.
+    @Test(arguments: valid)
+    func parsedIfValidAgreesWithTheParser(_ c: Valid) throws {
+        #expect(Reference.parsedIfValid(c.input) == (try Reference(parsing: c.input)))
+        #expect(Reference.parsedIfValid(c.input) == (try Reference(parsing: c.input)))
+    }
+
+    @Test(arguments: invalid)
+    func parsedIfValidIsNilForInvalidText(_ c: Invalid) {
+        #expect(Reference.parsedIfValid(c.input) == nil)
+    }
+
+    @Test func parsedIfValidIsBounded() {
+        for i in 0..<(Reference.memoCapacity + 10) { _ = Reference.parsedIfValid("r.io/bound:\(i)") }
+        #expect(Reference.parsedIfValid("r.io/bound:1")?.tag == "1")
+    }
 }

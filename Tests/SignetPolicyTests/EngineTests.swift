@@ -311,10 +311,10 @@ spec:
     }
 
     @Test func unsupportedFieldsAreDiagnosedAndNeverPass() throws {
-        let yaml = latestPolicy.replacingOccurrences(of: "    validate:\n", with: "    imageExtractors:\n      Pod:\n      - path: /spec/x\n    validate:\n")
+        let yaml = latestPolicy.replacingOccurrences(of: "    validate:\n", with: "    imageExtractorz:\n      Pod:\n      - path: /spec/x\n    validate:\n")
         let p = try loadPolicy(yaml)
         #expect(!p.isInvalid)
-        #expect(p.diagnostics.contains { $0.severity == .warning && $0.path.hasSuffix("spec.rules[0].imageExtractors") })
+        #expect(p.diagnostics.contains { $0.severity == .warning && $0.path.hasSuffix("spec.rules[0].imageExtractorz") })
         let r = PolicyEngine(policies: [p]).validate(pod(images: ["a:1"])).policies[0].rules[0]
         #expect(r.status == .error)
         #expect(r.message.contains("not supported"))

@@ -135,7 +135,9 @@ let digestA = "sha256:" + String(repeating: "a", count: 64)
         ("  attestors:\n  - name: a\n    cosign:\n      key: {data: x}\n      ctlog: {insecureIgnoreTlog: true}\n      source: {tagPrefix: p}", "tag prefix"),
         ("  attestors:\n  - name: a\n    cosign:\n      key: {data: x, kms: kk}", "exactly one of data, kms or expression"),
         ("  attestors:\n  - name: a\n    cosign:\n      key: {data: x, hashAlgorithm: md5}", "must be sha224"),
-        ("  credentials: {secrets: [regcred]}", "registry credentials of the policy are not used"),
+        // `secrets` are used (docs/image-validating-policy.md, "Registry credentials"); providers are not
+        ("  credentials: {secrets: [regcred], providers: [amazon]}", "credential providers are not used"),
+        ("  credentials: {secrets: [Not_A_Name]}", "is not a valid secret name"),
         ("  attestations:\n  - name: s\n    referrer: {type: sbom/cyclone-dx}", "OCI referrer attestations"),
         ("  attestations:\n  - name: s", "exactly one of intoto or referrer"),
         ("  matchImageReferences:\n  - {glob: a, expression: b}", "exactly one of glob or expression"),

@@ -22,6 +22,25 @@ import SignetPrimitives
 
     /// The seed's ClusterPolicy converts completely: its verifyImages rule to an
     /// ImageValidatingPolicy, its registry pattern to a ValidatingPolicy.
+    /// `signet migrate` prints block YAML (`YAMLEmitter`) that reads back to the same documents:
+    /// Kubernetes key order, ambiguous strings quoted, multi-line strings as literal blocks.
+    @Test func migratedDocumentsPrintAsYAMLThatReadsBack() throws {
+        let out = PolicyMigration.migrate(try Self.seed())
+        let text = try YAMLEmitter.documents(out.documents)
+        #expect(try YAMLDocuments.parse(text) == out.documents)
+        #expect(text.hasPrefix("apiVersion: policies.kyverno.io/v1\nkind: ValidatingPolicy\nmetadata:\n"), "\(text)")
+        #expect(text.contains("\n---\napiVersion: "))
+        let tricky: JSONValue = ["kind": "X", "a": ["true", "1", "null", "", "- x", "multi\nline\n", "#c", "x: y"], "n": 1.5, "i": 7, "b": false, "z": .null]
+        let printed = try YAMLEmitter.document(tricky)
+        let reread = try YAMLDocuments.parse(printed)
+        #expect(reread == [tricky], "\(reread)")
+        #expect(printed.hasPrefix("kind: X\n"))
+        #expect(printed.contains("|"), "multi-line strings are literal blocks: \(printed)")
+        var deep: JSONValue = "leaf"
+        for _ in 0..<100 { deep = .array([deep]) }
+        #expect(throws: SignetPolicyError.self) { try YAMLEmitter.document(deep) }
+    }
+
     @Test func seedConvertsCompletely() throws {
         let out = PolicyMigration.migrate(try Self.seed())
         #expect(out.diagnostics.isEmpty, "\(out.diagnostics)")
@@ -153,5 +172,43 @@ import SignetPrimitives
         }
         #expect(!out.isComplete)
         #expect(out.documents.count == 1)
+    }
+
+    /// Attestation `conditions` (JMESPath) are named, `imageRegistryCredentials.secrets` carried
+    /// over as `credentials.secrets` (read in the same namespace).
+    @Test func attestationConditionsAreNamedAndCredentialsCarried() throws {
+        let yaml = """
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata: {name: p}
+        spec:
+          validationFailureAction: Enforce
+          rules:
+          - name: r
+            match:
+              any:
+              - resources: {kinds: [Pod]}
+            verifyImages:
+            - imageReferences: ["ghcr.io/*"]
+              imageRegistryCredentials: {secrets: [regcred]}
+              attestations:
+              - type: https://slsa.dev/provenance/v1
+                attestors:
+                - entries:
+                  - keys: {kms: "hashivault://k", rekor: {ignoreTlog: true}}
+                conditions:
+                - all:
+                  - key: "{{ builder.id }}"
+                    operator: Equals
+                    value: ci
+        """
+        let p = try #require(try PolicyLoader().load(yaml: yaml).policies.first)
+        #expect(!p.isInvalid && p.rules.first?.unsupported.isEmpty == true, "\(p.diagnostics)")
+        let out = PolicyMigration.migrate(p)
+        let text = out.diagnostics.map(\.description).joined(separator: "\n")
+        #expect(text.contains("attestations[0].conditions"), "\(text)")
+        #expect(!out.isComplete)
+        let ivpol = try #require(out.documents.first { $0["kind"]?.stringValue == "ImageValidatingPolicy" })
+        #expect(ivpol["spec"]?["credentials"]?["secrets"] == ["regcred"])
     }
 }

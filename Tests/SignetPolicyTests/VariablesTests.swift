@@ -28,9 +28,13 @@ import SignetPrimitives
         #expect(try Variables.substitute(string: input, in: VariablesTests.ctx) == expected)
     }
 
-    @Test func unresolvedVariableIsAnErrorOutsideConditions() throws {
+    /// Kyverno's go-jmespath reports a missing key (`Unknown key "nope" in path`), in patterns
+    /// and in conditions alike; an explicit null is a value.
+    @Test func unknownKeyIsAnErrorInEveryMode() throws {
         #expect(throws: SignetPolicyError.self) { try Variables.substitute(string: "{{request.object.nope}}", in: VariablesTests.ctx) }
-        #expect(try Variables.substitute(string: "{{request.object.nope}}", in: VariablesTests.ctx, mode: .conditions) == .string(""))
+        #expect(throws: SignetPolicyError.self) { try Variables.substitute(string: "{{request.object.nope}}", in: VariablesTests.ctx, mode: .conditions) }
+        #expect(try Variables.substitute(string: "{{request.object.spec.containers[5]}}", in: VariablesTests.ctx) == .null)
+        #expect(try Variables.substitute(string: "x={{request.object.spec.containers[5]}}", in: VariablesTests.ctx) == .string("x=null"))
     }
 
     @Test(arguments: [

@@ -13,6 +13,9 @@ struct JSONValueTests {
         ("-9223372036854775808", .integer(Int64.min)),
         ("9223372036854775807", .integer(Int64.max)),
         ("9223372036854775808", .number(9223372036854775808.0)),
+        ("-9223372036854775809", .number(-9223372036854775809.0)),
+        ("\"abc\\ndef\"", "abc\ndef"),
+        ("\"h\u{e9}llo\"", "h\u{e9}llo"),
         ("1.5", .number(1.5)),
         ("1e3", .number(1000)),
         ("-1.25E-2", .number(-0.0125)),
@@ -32,6 +35,8 @@ struct JSONValueTests {
     func parsesValid(_ text: String, _ expected: JSONValue) throws {
         #expect(try JSONValue(json: text) == expected)
         #expect(try JSONValue(json: Data(text.utf8)) == expected)
+        let bytes = Array(text.utf8)
+        #expect(try bytes.withUnsafeBytes { try JSONValue(jsonBytes: $0) } == expected)
     }
 
     static let invalid: [String] = [

@@ -13,7 +13,7 @@ struct VerificationErrorsTests {
 
     static let cases: [(String, any Error & Sendable, ImageVerificationResult.Status)] = [
         ("registry unreachable", SignetOCIError(.transport, "connection refused"), .error),
-        ("401", SignetOCIError(.unauthorized, "unauthorized"), .error),
+        ("401: the registry refuses access (Kyverno: a failure)", SignetOCIError(.unauthorized, "unauthorized"), .notVerified),
         ("429", SignetOCIError(.tooManyRequests, "slow down"), .error),
         ("missing credentials", SignetOCIError(.credentials, "no helper"), .error),
         ("500", SignetOCIError(.registryError, "internal", status: 500), .error),

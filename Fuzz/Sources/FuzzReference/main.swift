@@ -1,6 +1,7 @@
 // Image references: `Reference(parsing:)` (CLI arguments, policy image references, registry
 // answers) with its rewrites and a print/parse round trip, and Kyverno's image parsing
-// (`KyvernoImage(parsing:)`, glob matching) as verifyImages reads a Pod's images.
+// (`KyvernoImage(parsing:)`, glob matching) as verifyImages reads a Pod's images, over the one
+// grammar they share (`ImageName`): the two readers must agree on what they both accept.
 import Foundation
 import FuzzSupport
 import SignetPrimitives
@@ -28,6 +29,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for glob in globs { _ = KyvernoImage(parsing: glob).matches(text) }
     _ = Wildcard.match(text, "registry.example.com/team/app:v1")
 
+    let parts = ImageName(splitting: text)
+    _ = ImageName.registryComponent(of: parts.name)
+    _ = ImageName.grammarSplit(parts.name)
+    _ = ImageName.pathProblem(parts.name)
+    _ = ImageName.domainProblem(parts.name, portLimit: true)
+    _ = Reference.parsedIfValid(text)
+
     _ = try? Digest(parsing: text)
     _ = Reference.isValidTag(text)
     _ = Reference.isLoopback(host: text)
@@ -39,6 +47,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             return 0
         }
         Fuzz.invariant(again == reference, "\(printed) parses to another reference")
+        // Whatever the strict reader accepts, the lenient one reads with the same tag and digest.
+        Fuzz.invariant(image.tag == (reference.tag ?? (reference.digest == nil ? "latest" : "")),
+                       "\(text): tag \(image.tag) vs \(reference.tag ?? "nil")")
+        Fuzz.invariant(image.digest == (reference.digest?.description ?? ""), "\(text): digest \(image.digest)")
         _ = try? reference.withTag("v1")
         _ = reference.withDigest(digest)
         _ = try? reference.withRepository("mirror/app")

@@ -1,3 +1,4 @@
+import SignetPrimitives
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,26 +15,26 @@ enum KyvernoImage {
     static func normalize(_ image: String, configuration: KyvernoFunctionConfiguration) throws -> String {
         let full = addDefaultRegistry(image, configuration.defaultRegistry)
         guard full.utf8.count <= 4096 else { throw fail(full, configuration, "invalid reference format") }
-        var rest = Substring(full)
+        // The one image grammar (SignetPrimitives.ImageName), as reference.ParseNamed reads it.
+        let split = ImageName(splitting: full)
         var digest = ""
-        if let at = rest.firstIndex(of: "@") {
-            digest = String(rest[rest.index(after: at)...])
-            rest = rest[..<at]
+        if let d = split.digest {
+            digest = String(d)
             try validateDigest(digest, full, configuration)
         }
         var tag = ""
-        if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
-            tag = String(rest[rest.index(after: colon)...])
-            rest = rest[..<colon]
-            guard isTag(tag) else { throw fail(full, configuration, "invalid reference format") }
+        if let t = split.tag {
+            tag = String(t)
+            guard ImageName.isValidTag(t) else { throw fail(full, configuration, "invalid reference format") }
         }
-        let name = String(rest)
-        guard let (domain, path) = splitName(name) else {
-            if splitName(name.lowercased()) != nil {
+        let name = String(split.name)
+        guard let (domainPart, pathPart) = ImageName.grammarSplit(split.name) else {
+            if ImageName.grammarSplit(Substring(name.lowercased())) != nil {
                 throw fail(full, configuration, "repository name must be lowercase")
             }
             throw fail(full, configuration, "invalid reference format")
         }
+        let domain = String(domainPart), path = String(pathPart)
         guard name.utf8.count <= 255 else { throw fail(full, configuration, "repository name must not be more than 255 characters") }
         var registry = domain
         if digest.isEmpty && tag.isEmpty { tag = "latest" }
@@ -50,79 +51,7 @@ enum KyvernoImage {
 
     /// Kyverno's addDefaultRegistry: prefix unless the first component looks like a registry.
     static func addDefaultRegistry(_ name: String, _ registry: String) -> String {
-        guard let slash = name.firstIndex(of: "/") else { return "\(registry)/\(name)" }
-        let first = name[..<slash]
-        if !first.contains(".") && !first.contains(":") && first != "localhost" && first.lowercased() == first {
-            return "\(registry)/\(name)"
-        }
-        return name
-    }
-
-    static func isAlnumLower(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
-    static func isAlnum(_ c: UInt8) -> Bool { isAlnumLower(c) || (c >= 0x41 && c <= 0x5A) }
-
-    /// path-component: `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`.
-    static func isPathComponent(_ s: Substring) -> Bool {
-        let b = Array(s.utf8)
-        guard let f = b.first, let l = b.last, isAlnumLower(f), isAlnumLower(l) else { return false }
-        var i = 0
-        while i < b.count {
-            if isAlnumLower(b[i]) { i += 1; continue }
-            // A separator run: ".", "_", "__" or "-"+.
-            var j = i
-            if b[i] == UInt8(ascii: "-") {
-                while j < b.count, b[j] == UInt8(ascii: "-") { j += 1 }
-            } else if b[i] == UInt8(ascii: "_") {
-                j += 1
-                if j < b.count, b[j] == UInt8(ascii: "_") { j += 1 }
-            } else if b[i] == UInt8(ascii: ".") {
-                j += 1
-            } else {
-                return false
-            }
-            guard j < b.count, isAlnumLower(b[j]) else { return false }
-            i = j
-        }
-        return true
-    }
-
-    /// domain: components of `[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?` joined by dots, or `[ipv6]`, then `:port`.
-    static func isDomain(_ s: Substring) -> Bool {
-        var host = s
-        if let colon = s.lastIndex(of: ":"), !s[colon...].contains("]") {
-            let port = s[s.index(after: colon)...]
-            guard !port.isEmpty, port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
-            host = s[..<colon]
-        }
-        if host.hasPrefix("[") {
-            guard host.hasSuffix("]"), host.count > 2 else { return false }
-            return host.dropFirst().dropLast().utf8.allSatisfy { c in
-                c == UInt8(ascii: ":") || (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
-            }
-        }
-        for comp in host.split(separator: ".", omittingEmptySubsequences: false) {
-            let b = Array(comp.utf8)
-            guard let f = b.first, let l = b.last, isAlnum(f), isAlnum(l),
-                  b.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "-") }) else { return false }
-        }
-        return true
-    }
-
-    /// Splits `[domain/]path` as the anchored name regexp does (domain tried first).
-    static func splitName(_ name: String) -> (String, String)? {
-        let comps = name.split(separator: "/", omittingEmptySubsequences: false)
-        if comps.count >= 2, isDomain(comps[0]), comps.dropFirst().allSatisfy(isPathComponent) {
-            return (String(comps[0]), comps.dropFirst().joined(separator: "/"))
-        }
-        if comps.allSatisfy(isPathComponent) { return ("", name) }
-        return nil
-    }
-
-    /// tag: `[\w][\w.-]{0,127}`.
-    static func isTag(_ t: String) -> Bool {
-        let b = Array(t.utf8)
-        guard let f = b.first, b.count <= 128, isAlnum(f) || f == UInt8(ascii: "_") else { return false }
-        return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+        ImageName.registryComponent(of: Substring(name)) == nil ? "\(registry)/\(name)" : name
     }
 
     static func validateDigest(_ d: String, _ full: String, _ configuration: KyvernoFunctionConfiguration) throws {
