@@ -47,7 +47,7 @@ let package = Package(
         harness("FuzzCosignKey", ["SignetSigning"]),
         harness("FuzzPEMKey", ["SignetSigning", "SignetPolicy"]),
         harness("FuzzDuration", ["SignetAdmission", "SignetPolicy"], logging: true),
-        harness("FuzzDockerConfig", ["SignetOCI"]),
+        harness("FuzzDockerConfig", ["SignetOCI", "SignetVerification"]),
         harness("FuzzCEL", ["SignetCEL", "SignetPrimitives"]),
         harness("FuzzJMESPath", ["SignetJMESPath", "SignetPrimitives"]),
         harness("FuzzRE2", ["SignetPrimitives"]),

@@ -20,8 +20,8 @@ extension AdmissionController {
                                  fixed: [Int: PolicyResult], configuration: PolicyEngine.Configuration,
                                  verifications: VerificationResults, secondPass: SecondPassImages,
                                  deadline: ContinuousClock.Instant) async -> EngineResponse {
-        let needs = engines.map(\.clusterPolicyDataNeeds)
-        let celNeeds = set.celEngine?.clusterDataNeeds ?? []
+        let needs = set.clusterDataNeedsByEngine
+        let celNeeds = set.celClusterDataNeeds
         var results: [Int: PolicyResult] = fixed
         for (index, engine) in engines.enumerated() where results[index] == nil && needs[index].isEmpty {
             if let r = engine.evaluate(object, admission: admission, verifications: verifications, secondPass: secondPass).policies.first {

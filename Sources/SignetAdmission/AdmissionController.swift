@@ -246,12 +246,12 @@ public final class AdmissionController: AdmissionReviewer {
         let results = planned.isEmpty ? [:] : await verifyAll(planned, deadline: deadline,
                                                              pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
         // 3. Evaluate; policies reading cluster data in bounded rounds of reads (AdmissionController+ClusterData).
+        let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
         if !set.clusterDataNeeds.isEmpty {
             return .evaluated(await evaluateWithClusterData(object, admission: admission, set: set, engines: engines, fixed: fixed,
                                                             configuration: configuration, verifications: results,
-                                                            secondPass: phase == .validate ? .asSubmitted : .afterMutation, deadline: deadline))
+                                                            secondPass: secondPass, deadline: deadline))
         }
-        let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
         var response = EngineResponse(resource: ResourceInfo(object), policies: [])
         response.policies.reserveCapacity(engines.count)
         for (index, engine) in engines.enumerated() {

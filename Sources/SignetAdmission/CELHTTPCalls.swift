@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import SignetOCI
 import SignetPolicy
 import SignetPrimitives
 import Synchronization
@@ -28,7 +29,7 @@ public final class CELHTTPClient: Sendable {
         var configuration = HTTPClient.Configuration()
         // a redirect could lead to a host that is not allowed: never followed
         configuration.redirectConfiguration = .disallow
-        let ms = max(1, Int64(timeout.components.seconds) * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = max(1, timeout.wholeMilliseconds)
         configuration.timeout = .init(connect: .milliseconds(ms), read: .milliseconds(ms))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -58,20 +59,7 @@ public final class CELHTTPClient: Sendable {
 
     /// Makes the calls (at most 8 at once), each within `deadline`; every call gets an answer.
     public func perform(_ calls: [KyvernoHTTPCall], deadline: ContinuousClock.Instant) async -> [KyvernoHTTPCall: KyvernoClusterRead] {
-        var out: [KyvernoHTTPCall: KyvernoClusterRead] = [:]
-        await withTaskGroup(of: (KyvernoHTTPCall, KyvernoClusterRead).self) { group in
-            var pending = calls.makeIterator()
-            func start() {
-                guard let call = pending.next() else { return }
-                group.addTask { (call, await self.perform(call, deadline: deadline)) }
-            }
-            for _ in 0..<8 { start() }
-            while let (call, answer) = await group.next() {
-                out[call] = answer
-                start()
-            }
-        }
-        return out
+        await concurrentAnswers(calls, width: 8) { await self.perform($0, deadline: deadline) }
     }
 
     /// One call: refused, or its JSON answer (any status, as Kyverno decodes the body), or why not.
@@ -93,10 +81,8 @@ public final class CELHTTPClient: Sendable {
         }
         let remaining = deadline - ContinuousClock.now
         guard remaining > .zero else { return .failed("http \(call): the admission deadline passed") }
-        let wait = min(remaining, timeout)
-        let ms = max(1, Int64(wait.components.seconds) * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(ms))
+            let response = try await http.execute(request, timeout: .milliseconds(max(1, min(remaining, timeout).wholeMilliseconds)))
             if (300..<400).contains(response.status.code) {
                 return .failed("http \(call): redirect (http \(response.status.code)) not followed")
             }

@@ -71,23 +71,7 @@ public final class ClusterDataSource: Sendable {
     /// Answers `queries` (deduplicated; at most `limits.maximumConcurrentReads` at once, each
     /// bounded by `deadline`). Every query gets an answer; nothing throws.
     public func read(_ queries: [ClusterQuery], deadline: ContinuousClock.Instant) async -> [ClusterQuery: ClusterAnswer] {
-        var seen = Set<ClusterQuery>()
-        let unique = queries.filter { seen.insert($0).inserted }
-        var out: [ClusterQuery: ClusterAnswer] = [:]
-        let width = limits.maximumConcurrentReads
-        await withTaskGroup(of: (ClusterQuery, ClusterAnswer).self) { group in
-            var pending = unique.makeIterator()
-            func start() {
-                guard let query = pending.next() else { return }
-                group.addTask { (query, await self.answer(query, deadline: deadline)) }
-            }
-            for _ in 0..<width { start() }
-            while let (query, answer) = await group.next() {
-                out[query] = answer
-                start()
-            }
-        }
-        return out
+        await concurrentAnswers(queries, width: limits.maximumConcurrentReads) { await self.answer($0, deadline: deadline) }
     }
 
     /// The fresh cached answer to `query`, without waiting or reading (POSTs are never cached).
@@ -114,14 +98,10 @@ public final class ClusterDataSource: Sendable {
     func fetch(_ query: ClusterQuery, deadline: ContinuousClock.Instant) async -> Sized {
         do {
             switch query {
-            case .get(let path):
-                let (v, bytes) = try await client.send(.GET, path, body: nil, maxResponseSize: limits.maximumResponseSize)
-                guard let v else { return Sized(answer: .notFound, bytes: bytes) }
-                return Sized(answer: .found(v), bytes: bytes)
-            case .post(let path, let body):
-                let (v, bytes) = try await client.send(.POST, path, body: body, maxResponseSize: limits.maximumResponseSize)
-                guard let v else { return Sized(answer: .notFound, bytes: bytes) }
-                return Sized(answer: .found(v), bytes: bytes)
+            case .get(let path), .post(let path, _):
+                let body: JSONValue? = if case .post(_, let b) = query { b } else { nil }
+                let (v, bytes) = try await client.send(body == nil ? .GET : .POST, path, body: body, maxResponseSize: limits.maximumResponseSize)
+                return Sized(answer: v.map(ClusterAnswer.found) ?? .notFound, bytes: bytes)
             case .access(let request):
                 let (review, bytes) = try await client.send(.POST, "/apis/authorization.k8s.io/v1/subjectaccessreviews",
                                                             body: Self.subjectAccessReview(request), maxResponseSize: 64 << 10)
@@ -262,4 +242,25 @@ public final class ClusterDataSource: Sendable {
         }
         return GlobalContextData(data: data, projections: projections)
     }
+}
+
+/// Answers each distinct key of `keys` with `answer`, at most `width` at once (the fan-out bound
+/// of one admission request's cluster reads and CEL `http` calls). Every key gets an answer.
+func concurrentAnswers<Key: Hashable & Sendable, Answer: Sendable>(
+    _ keys: [Key], width: Int, _ answer: @escaping @Sendable (Key) async -> Answer) async -> [Key: Answer] {
+    var seen = Set<Key>()
+    var pending = keys.filter { seen.insert($0).inserted }.makeIterator()
+    var out: [Key: Answer] = [:]
+    await withTaskGroup(of: (Key, Answer).self) { group in
+        func start() {
+            guard let key = pending.next() else { return }
+            group.addTask { (key, await answer(key)) }
+        }
+        for _ in 0..<max(1, width) { start() }
+        while let (key, value) = await group.next() {
+            out[key] = value
+            start()
+        }
+    }
+    return out
 }

@@ -90,13 +90,6 @@ public final class KubernetesClient: Sendable {
         try await send(.GET, path, body: nil, maxResponseSize: maxResponseSize).value
     }
 
-    /// POSTs `body` as JSON to `path` (e.g. a SubjectAccessReview to
-    /// `/apis/authorization.k8s.io/v1/subjectaccessreviews`) and parses the JSON answer; a 404 is
-    /// `nil`, other non-2xx answers throw `.cluster` as `get` does.
-    public func post(_ path: String, body: JSONValue, maxResponseSize: Int = KubernetesClient.maxResponseSize) async throws -> JSONValue? {
-        try await send(.POST, path, body: body, maxResponseSize: maxResponseSize).value
-    }
-
     /// One request: `Accept: application/json`, the bearer token asked for now, at most
     /// `maxResponseSize` bytes read (a longer answer is an error, never truncated JSON). Returns
     /// the parsed answer (nil for a 404) and its size in bytes.

@@ -31,7 +31,12 @@ public struct PolicySet: Sendable {
     public let celEngine: CELPolicyEngine?
     /// Whether some policy reads image data from registries (`imageRegistry`, `image.GetMetadata`).
     public let needsImageData: Bool
-    /// What the policies read from the API server besides the cluster context (`ClusterDataNeeds`).
+    /// What the policies read from the API server besides the cluster context (`ClusterDataNeeds`):
+    /// each ClusterPolicy engine's (by index) and the CEL policies', scanned once here rather
+    /// than on every admission.
+    public let clusterDataNeedsByEngine: [ClusterDataNeeds]
+    public let celClusterDataNeeds: ClusterDataNeeds
+    /// Everything the set reads from the API server (the union of the above).
     public let clusterDataNeeds: ClusterDataNeeds
     /// The Fail and Ignore subsets, made once here: the `/validate/fail` and `/validate/ignore`
     /// paths ask for them on every admission.
@@ -72,7 +77,9 @@ public struct PolicySet: Sendable {
         self.engines = engines
         self.subsets = subsets
         self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
-        self.clusterDataNeeds = engines.reduce(into: celEngine?.clusterDataNeeds ?? []) { $0.formUnion($1.clusterPolicyDataNeeds) }
+        self.clusterDataNeedsByEngine = engines.map(\.clusterPolicyDataNeeds)
+        self.celClusterDataNeeds = celEngine?.clusterDataNeeds ?? []
+        self.clusterDataNeeds = clusterDataNeedsByEngine.reduce(into: celClusterDataNeeds) { $0.formUnion($1) }
     }
 
     /// The policies of `group` (their prepared engines kept).

@@ -93,8 +93,7 @@ public final class VerificationService: Sendable {
     /// resolutions of one tag share a request; never cached, see the tag-move defence).
     func resolve(_ reference: Reference, registrySecrets: [RegistrySecretReference] = []) async throws -> SignetOCI.Digest {
         if let given = reference.digest { return given }
-        let secrets = registrySecrets.map(\.description).joined(separator: ",")
-        let key = VerificationCacheKey(policy: "", policyVersion: "", rule: secrets, imageDigest: reference.description, keys: "resolve")
+        let key = VerificationCacheKey(policy: "", policyVersion: "", rule: registrySecrets.credentialScope, imageDigest: reference.description, keys: "resolve")
         return try await resolutions.value(for: key) { [resolver] in
             try await resolver.resolveDigest(reference, registrySecrets: registrySecrets)
         }.0
@@ -141,7 +140,7 @@ public final class VerificationService: Sendable {
         // The Secrets by namespace and name: a success obtained with one namespace's pull secret
         // (or a policy's credentials) is reused only by requests naming exactly those Secrets
         // (docs/image-validating-policy.md, "Registry credentials").
-        let secrets = r.registrySecrets.map(\.description).joined(separator: ",")
+        let secrets = r.registrySecrets.credentialScope
         return "alg=\(r.signatureAlgorithm);repo=\(r.signatureRepository ?? "");ann=\(ann);tlog=\(r.ignoreTlog);sct=\(r.ignoreSCT);att=\(r.predicateType ?? "");sec=\(secrets)"
     }
 

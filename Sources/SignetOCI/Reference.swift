@@ -21,7 +21,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
     /// The tag used when a reference has neither tag nor digest.
     public static let defaultTag = "latest"
     /// distribution: `NameTotalLengthMax`.
-    public static let maxNameLength = 255
+    public static let maxNameLength = ImageName.maxNameLength
 
     /// Parses and normalizes `string`; throws `SignetOCIError(.invalidReference)` with the reason.
     public init(parsing string: String) throws {
@@ -84,6 +84,8 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
     /// Entries of the `parsedIfValid` table.
     public static let memoCapacity = 4096
     private static let memo = Mutex<[String: Reference?]>([:])
+    /// Entries in the `parsedIfValid` table now (tests check the bound).
+    static var memoCount: Int { memo.withLock { $0.count } }
 
     /// Builds a reference from parts; the parts are validated and normalized like parsed text.
     public init(registry: String, repository: String, tag: String? = nil, digest: Digest? = nil) throws {

@@ -141,15 +141,16 @@ enum ConditionOperators {
     static func apply(_ op: ConditionOperator, key: JSONValue, value: JSONValue) -> Bool {
         // Kyverno's handlers: a null key is an unsupported type for every operator
         if case .null = key { return false }
+        let both = isSet(key, value)
         switch op {
         case .equals, .equal: return equals(key, value)
         case .notEquals, .notEqual: return !equals(key, value)
         case .in: return allIn(key, value)
         case .notIn: return !allIn(key, value)
-        case .anyIn: return elements(key).contains { isIn($0, value, both: isSet(key, value)) }
+        case .anyIn: return elements(key).contains { isIn($0, value, both: both) }
         case .allIn: return allIn(key, value)
-        case .anyNotIn: return elements(key).contains { !isIn($0, value, both: isSet(key, value)) }
-        case .allNotIn: return elements(key).allSatisfy { !isIn($0, value, both: isSet(key, value)) }
+        case .anyNotIn: return elements(key).contains { !isIn($0, value, both: both) }
+        case .allNotIn: return elements(key).allSatisfy { !isIn($0, value, both: both) }
         case .greaterThan: return compare(key, value).map { $0 > 0 } ?? false
         case .greaterThanOrEquals: return compare(key, value).map { $0 >= 0 } ?? false
         case .lessThan: return compare(key, value).map { $0 < 0 } ?? false

@@ -308,22 +308,12 @@ extension CELPolicyEngine {
         return true
     }
 
-    /// Where the Pod spec of a kind sits (Kyverno's standard image extractors).
-    static func podSpecPath(_ kind: String) -> [String]? {
-        switch kind {
-        case "Pod": ["spec"]
-        case "DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job": ["spec", "template", "spec"]
-        case "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"]
-        default: nil
-        }
-    }
-
     /// `images.*`: the Pod spec's container images as written, then the custom extractors'.
     static func images(_ resource: JSONValue, kind: String, variant: ImagePolicyVariant,
                        base: [String: CELValue]) -> (lists: [String: [String]], error: String?) {
         var lists: [String: [String]] = ["containers": [], "initContainers": [], "ephemeralContainers": []]
         var total = 0
-        if let path = podSpecPath(kind), let spec = resource.value(at: path) {
+        if let path = KyvernoImage.podSpecPath(ofKind: kind), let spec = resource.value(at: path) {
             for field in ["containers", "initContainers", "ephemeralContainers"] {
                 var l: [String] = []
                 for c in spec[field]?.arrayValue ?? [] {
@@ -570,7 +560,7 @@ extension CELPolicyEngine {
                            digests: [String: String], state: ImageVerificationState, secondPass: SecondPassImages) -> RuleResult {
         var rule = rule
         let config = p.validationConfiguration
-        guard let path = podSpecPath(kind), let spec = resource.value(at: path) else { return rule }
+        guard let path = KyvernoImage.podSpecPath(ofKind: kind), let spec = resource.value(at: path) else { return rule }
         for field in ["initContainers", "containers", "ephemeralContainers"] {
             for (i, c) in (spec[field]?.arrayValue ?? []).enumerated() {
                 guard let img = c["image"]?.stringValue, matched.contains(img) else { continue }

@@ -139,14 +139,8 @@ public struct RegistrySecretReference: Sendable, Hashable, CustomStringConvertib
     public static func imagePullSecrets(of resource: JSONValue) -> [RegistrySecretReference] {
         guard let kind = resource["kind"]?.stringValue,
               let namespace = resource["metadata"]?["namespace"]?.stringValue, !namespace.isEmpty else { return [] }
-        let base: [String]
-        switch kind {
-        case "Pod": base = ["spec"]
-        case "DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job": base = ["spec", "template", "spec"]
-        case "CronJob": base = ["spec", "jobTemplate", "spec", "template", "spec"]
-        default: return []
-        }
-        guard let list = resource.value(at: base + ["imagePullSecrets"])?.arrayValue else { return [] }
+        guard let base = KyvernoImage.podSpecPath(ofKind: kind),
+              let list = resource.value(at: base + ["imagePullSecrets"])?.arrayValue else { return [] }
         var out: [RegistrySecretReference] = []
         for item in list.prefix(maxPerRequest) {
             guard let name = item["name"]?.stringValue, isValidName(name) else { continue }
@@ -368,17 +362,21 @@ public struct KyvernoImage: Sendable, Hashable {
         return out
     }
 
+    /// Where the Pod spec of a kind sits (Kyverno's standard image extractors): a Pod's `spec`, a
+    /// controller's template spec, a CronJob's job template spec; nil for other kinds.
+    public static func podSpecPath(ofKind kind: String) -> [String]? {
+        switch kind {
+        case "Pod": ["spec"]
+        case "DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job": ["spec", "template", "spec"]
+        case "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"]
+        default: nil
+        }
+    }
+
     /// Images of a Pod spec or Pod controller (initContainers, containers, ephemeralContainers), as
     /// Kyverno's standard extractors find them.
     public static func extract(from resource: JSONValue, kind: String) -> [KyvernoImage] {
-        let base: [String]
-        switch kind {
-        case "Pod": base = ["spec"]
-        case "DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job": base = ["spec", "template", "spec"]
-        case "CronJob": base = ["spec", "jobTemplate", "spec", "template", "spec"]
-        default: return []
-        }
-        guard let spec = resource.value(at: base) else { return [] }
+        guard let base = podSpecPath(ofKind: kind), let spec = resource.value(at: base) else { return [] }
         var out: [KyvernoImage] = []
         // Runs on every admission: the pointer prefix is built once per field, not per image.
         let prefix = "/" + base.joined(separator: "/") + "/"

@@ -23,18 +23,11 @@ public enum PodSecurity {
     /// metadata. Nil for other kinds.
     static func pod(of resource: JSONValue) -> PSSPod? {
         let kind = resource["kind"]?.stringValue ?? ""
-        if kind == "Pod" {
-            return PSSPod(metadata: resource["metadata"]?.objectValue ?? [:], spec: resource["spec"]?.objectValue ?? [:])
-        }
-        if templateKinds.contains(kind) {
-            let t = resource["spec"]?["template"]
-            return PSSPod(metadata: t?["metadata"]?.objectValue ?? [:], spec: t?["spec"]?.objectValue ?? [:])
-        }
-        if kind == "CronJob" {
-            let jt = resource["spec"]?["jobTemplate"]
-            return PSSPod(metadata: jt?["metadata"]?.objectValue ?? [:], spec: jt?["spec"]?["template"]?["spec"]?.objectValue ?? [:])
-        }
-        return nil
+        // The same kinds and spec locations as the standard image extractors.
+        guard let specPath = KyvernoImage.podSpecPath(ofKind: kind) else { return nil }
+        // The metadata beside the spec, except a CronJob's: the job template's.
+        let metadataPath = kind == "CronJob" ? ["spec", "jobTemplate", "metadata"] : specPath.dropLast() + ["metadata"]
+        return PSSPod(metadata: resource.value(at: metadataPath)?.objectValue ?? [:], spec: resource.value(at: specPath)?.objectValue ?? [:])
     }
 
     /// Evaluates `resource` (Pod or Pod controller) against `rule`, then applies `exceptionExclusions`

@@ -135,12 +135,18 @@ extension PolicyEngine {
         var conditionContext: VariableContext? = hasConditions
             ? ((try? variableContext(rule, policy: p, resource: resource, admission: admission)) ?? VariableContext(resource: resource, admission: admission))
             : nil
-        // Kyverno GenerateCustomImageInfo: a rule's imageExtractors also set the `images` variable.
-        if rule.imageExtractors != nil, let extracted = try? KyvernoImage.extract(from: resource, kind: info.kind, extractors: rule.imageExtractors) {
-            conditionContext?.add("images", KyvernoImage.imagesVariable(extracted))
-        }
         let all: [KyvernoImage]
-        do { all = try rule.images(in: resource, kind: info.kind) } catch {
+        do {
+            if rule.imageExtractors != nil {
+                // Kyverno GenerateCustomImageInfo: a rule's imageExtractors also set the `images` variable
+                // (one extraction for both).
+                let extracted = try KyvernoImage.extract(from: resource, kind: info.kind, extractors: rule.imageExtractors)
+                conditionContext?.add("images", KyvernoImage.imagesVariable(extracted))
+                all = extracted.map(\.image)
+            } else {
+                all = KyvernoImage.extract(from: resource, kind: info.kind)
+            }
+        } catch {
             return [RuleResult(rule: rule.name, type: .imageVerify, status: .error, message: "failed to extract images: \(error.message)", failureAction: action)]
         }
         // Kyverno ExtractMatchingImages: images matching any entry's imageReferences

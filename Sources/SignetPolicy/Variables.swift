@@ -57,14 +57,7 @@ public struct VariableContext: Sendable {
 
     /// Kyverno `AddImageInfos`: `images.{containers,initContainers,ephemeralContainers}.NAME`.
     static func images(_ resource: JSONValue, kind: String) -> [String: JSONValue] {
-        let base: [String]
-        switch kind {
-        case "Pod": base = ["spec"]
-        case "DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job": base = ["spec", "template", "spec"]
-        case "CronJob": base = ["spec", "jobTemplate", "spec", "template", "spec"]
-        default: return [:]
-        }
-        guard let spec = resource.value(at: base) else { return [:] }
+        guard let base = KyvernoImage.podSpecPath(ofKind: kind), let spec = resource.value(at: base) else { return [:] }
         var out: [String: JSONValue] = [:]
         for field in ["initContainers", "containers", "ephemeralContainers"] {
             guard let list = spec[field]?.arrayValue else { continue }
@@ -174,7 +167,7 @@ public struct VariableContext: Sendable {
             throw SignetPolicyError(.variableNotFound, f.message)
         }
         let compiled: JMESPathExpression
-        do { compiled = try JMESPathExpression(compiling: expression.trimmingSpaces, options: Variables.options) }
+        do { compiled = try Variables.expressions.expression(expression.trimmingSpaces) }
         catch { throw SignetPolicyError(.variableSubstitution, "incorrect query \(expression): \(error)", underlying: error) }
         do { return try compiled.evaluate(.object(data), reportingMissingKeys: true) }
         catch let e as JMESPathError where e.code == .unknownKey {
@@ -213,6 +206,9 @@ public struct VariableContext: Sendable {
 public enum Variables {
     /// Kyverno's JMESPath functions.
     public static let options = JMESPathOptions.kyverno()
+    /// Queries compiled once and reused: variable queries and context-entry paths repeat for
+    /// every resource a policy sees, so compiling them per evaluation is wasted work.
+    static let expressions = JMESPathExpressionCache(options: options)
     static let maximumPasses = 32
     static let maximumDepth = 128
 

@@ -167,7 +167,7 @@ extension PolicyEngine {
                 do { sub = try Variables.substitute(raw, in: ctx) }
                 catch { throw SignetPolicyError(.variableSubstitution, "failed to substitute variables in context entry \(e.name) \(GoFormat.jsonString(raw)): \(Self.text(error))") }
                 if let path {
-                    do { output = try JMESPathExpression(compiling: path, options: Variables.options).evaluate(sub) }
+                    do { output = try Variables.expressions.expression(path).evaluate(sub) }
                     catch {
                         if defaultValue == .null { throw SignetPolicyError(.variableSubstitution, "failed to apply jmespath \(path) to variable \(GoFormat.jsonString(sub)): \(error)") }
                     }
@@ -206,7 +206,7 @@ extension PolicyEngine {
                 }
                 if let jp {
                     let path = try Variables.substitute(string: jp, in: ctx).stringValue ?? jp
-                    v = try JMESPathExpression(compiling: path, options: Variables.options).evaluate(v)
+                    v = try Variables.expressions.expression(path).evaluate(v)
                 }
             } catch {
                 guard let def else { throw SignetPolicyError(.variableSubstitution, "failed to load context entry \(e.name): \(Self.text(error))") }
@@ -228,7 +228,7 @@ extension PolicyEngine {
                 v = mock["body"] ?? .null
                 if let jp {
                     let path = try Variables.substitute(string: jp, in: ctx).stringValue ?? jp
-                    v = try JMESPathExpression(compiling: path, options: Variables.options).evaluate(v)
+                    v = try Variables.expressions.expression(path).evaluate(v)
                 }
             } catch {
                 guard let def else { throw SignetPolicyError(.variableSubstitution, "failed to load context entry \(e.name): \(Self.text(error))") }
@@ -248,7 +248,7 @@ extension PolicyEngine {
             }
             if let jp {
                 let path = try Variables.substitute(string: jp, in: ctx).stringValue ?? jp
-                v = try JMESPathExpression(compiling: path, options: Variables.options).evaluate(v)
+                v = try Variables.expressions.expression(path).evaluate(v)
             }
             value = v
         case .globalReference(let n, let jp):
@@ -257,7 +257,7 @@ extension PolicyEngine {
             }
             if let jp {
                 let path = try Variables.substitute(string: jp, in: ctx).stringValue ?? jp
-                v = try JMESPathExpression(compiling: path, options: Variables.options).evaluate(v)
+                v = try Variables.expressions.expression(path).evaluate(v)
             }
             value = v
         }

@@ -71,7 +71,7 @@ public struct CosignImageVerifier: ImageVerifier, DigestResolver {
 
     func verifyThrowing(_ request: ImageVerificationRequest, memo: VerificationMemo) async throws -> ImageVerificationResult {
         // Reads made with other credentials are never shared through the memo.
-        let credentialScope = request.registrySecrets.map(\.description).joined(separator: ",")
+        let credentialScope = request.registrySecrets.credentialScope
         let client = try await memo.value("client|\(credentialScope)") { try await self.client(for: request.registrySecrets) }
         let scoped = CosignImageVerifier(client: client, keyProviders: keyProviders, signatures: signatures, secrets: nil)
         let digest: SignetOCI.Digest
@@ -119,7 +119,7 @@ extension CosignImageVerifier {
         let attRef = try SignatureStore.signatureReference(image: request.reference, digest: digest, kind: .attestation,
                                                            signatureRepository: signatureRepository)
         let client = self.client
-        let credentialScope = request.registrySecrets.map(\.description).joined(separator: ",")
+        let credentialScope = request.registrySecrets.credentialScope
         let manifest: Data? = try await memo.value("att|\(credentialScope)|\(attRef)") {
             do {
                 return try await client.getManifest(attRef, accept: [.ociManifest, .dockerManifest]).bytes

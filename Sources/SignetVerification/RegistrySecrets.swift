@@ -61,6 +61,12 @@ public enum RegistrySecretParser {
     }
 }
 
+extension Array where Element == RegistrySecretReference {
+    /// The Secrets by namespace and name, as one part of a cache or memo key: what was read (or
+    /// verified) with one set of Secrets' credentials is never reused for another.
+    public var credentialScope: String { map(\.description).joined(separator: ",") }
+}
+
 /// Secrets given as resources (`signet apply`/`test`, as Kyverno's CLI reads Secrets from the
 /// resources): matched by namespace and name; a reference without namespace (a cluster-wide
 /// policy's `credentials.secrets`) matches a Secret of that name in any namespace.
@@ -86,22 +92,17 @@ public struct StaticRegistrySecrets: RegistrySecretSource {
     public var isEmpty: Bool { secrets.isEmpty }
 
     public func credentials(for refs: [RegistrySecretReference]) async throws -> CredentialStore {
-        var stores: [CredentialStore] = []
-        for ref in refs.prefix(RegistrySecretReference.maxPerRequest) {
-            if ref.namespace != nil {
-                if let s = secrets[ref] { stores.append(s) }
-            } else if let s = secrets.first(where: { $0.key.name == ref.name })?.value {
-                stores.append(s)
-            }
-        }
-        return RegistrySecretParser.merge(stores)
+        RegistrySecretParser.merge(refs.prefix(RegistrySecretReference.maxPerRequest).compactMap(store(for:)))
     }
 
     /// The references of `refs` no given Secret answers (for the CLI's diagnostic).
     public func missing(_ refs: [RegistrySecretReference]) -> [RegistrySecretReference] {
-        refs.filter { ref in
-            ref.namespace != nil ? secrets[ref] == nil : !secrets.keys.contains(where: { $0.name == ref.name })
-        }
+        refs.filter { store(for: $0) == nil }
+    }
+
+    /// The Secret `ref` names: by namespace and name, or by name alone without a namespace.
+    func store(for ref: RegistrySecretReference) -> CredentialStore? {
+        ref.namespace != nil ? secrets[ref] : secrets.first(where: { $0.key.name == ref.name })?.value
     }
 }
 

@@ -125,19 +125,35 @@ struct ClusterDataTests {
 
     static func message(_ reply: TestWebhook.Reply) -> String { reply.response?["status"]?["message"]?.stringValue ?? "" }
 
+    /// Reviews `request` and expects it allowed.
+    @discardableResult
+    static func expectAllowed(_ hook: TestWebhook, _ request: AdmissionRequestBuilder = AdmissionRequestBuilder(),
+                              sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestWebhook.Reply {
+        let reply = try await hook.review("/validate", request)
+        #expect(reply.response?["allowed"] == true, "\(reply.text)", sourceLocation: sourceLocation)
+        return reply
+    }
+
+    /// Reviews `request` and expects it denied with a message containing `text`.
+    @discardableResult
+    static func expectDenied(_ hook: TestWebhook, _ request: AdmissionRequestBuilder = AdmissionRequestBuilder(), containing text: String,
+                             sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestWebhook.Reply {
+        let reply = try await hook.review("/validate", request)
+        #expect(reply.response?["allowed"] == false, "\(reply.text)", sourceLocation: sourceLocation)
+        #expect(message(reply).contains(text), "\(reply.text)", sourceLocation: sourceLocation)
+        return reply
+    }
+
     // MARK: resource.Get
 
     @Test func resourceGetReadsTheObjectFromTheAPIServer() async throws {
         let api = try FakeAPI()
         defer { api.server.stop() }
         let hook = try await Self.serve([Self.allowList], api: api)
-        let allowed = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(allowed.response?["allowed"] == true, "\(allowed.text)")
+        try await Self.expectAllowed(hook)
         var bad = AdmissionRequestBuilder()
         bad.images = ["evil:1"]
-        let denied = try await hook.review("/validate", bad)
-        #expect(denied.response?["allowed"] == false)
-        #expect(Self.message(denied).contains("image not on the allow list"), "\(denied.text)")
+        try await Self.expectDenied(hook, bad, containing: "image not on the allow list")
         // one GET, then the cache
         #expect(api.requested.filter { $0.contains("allowed-images") } == ["GET /api/v1/namespaces/default/configmaps/allowed-images"])
         await hook.stop()
@@ -149,9 +165,7 @@ struct ClusterDataTests {
         let hook = try await Self.serve([Self.allowList], api: api)
         var pod = AdmissionRequestBuilder()
         pod.namespace = "elsewhere"
-        let denied = try await hook.review("/validate", pod)
-        #expect(denied.response?["allowed"] == false, "\(denied.text)")
-        #expect(Self.message(denied).contains("configmaps \"allowed-images\" not found"), "\(denied.text)")
+        try await Self.expectDenied(hook, pod, containing: "configmaps \"allowed-images\" not found")
         await hook.stop()
     }
 
@@ -173,9 +187,7 @@ struct ClusterDataTests {
 
     @Test func withoutAnAPIServerClusterReadsAreErrorsNotEmptyAnswers() async throws {
         let hook = try await Self.serve([Self.allowList], api: nil)
-        let reply = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(reply.response?["allowed"] == false, "\(reply.text)")
-        #expect(Self.message(reply).contains("without kubernetes api access"), "\(reply.text)")
+        try await Self.expectDenied(hook, containing: "without kubernetes api access")
         await hook.stop()
     }
 
@@ -189,13 +201,10 @@ struct ClusterDataTests {
             "variables.deploy.spec.replicas == 3 && size(variables.services.items) == 2 && variables.services.items[0].kind == 'Service' && variables.names == ['web'] && size(globalContext.Get('deployments', '')) == 1",
             message: "cluster reads did not match")
         let hook = try await Self.serve([policy], api: api)
-        let reply = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(reply.response?["allowed"] == true, "\(reply.text)")
+        try await Self.expectAllowed(hook)
         let external = Self.vpol("external-entry", variables: [("e", "globalContext.Get('external', '')")], "variables.e != null", message: "x")
         let hook2 = try await Self.serve([external], api: api)
-        let denied = try await hook2.review("/validate", AdmissionRequestBuilder())
-        #expect(denied.response?["allowed"] == false)
-        #expect(Self.message(denied).contains("service calls"), "\(denied.text)")
+        try await Self.expectDenied(hook2, containing: "service calls")
         await hook.stop()
         await hook2.stop()
     }
@@ -209,13 +218,10 @@ struct ClusterDataTests {
             "authorizer.group('').resource('secrets').namespace(object.metadata.namespace).check('get').allowed()",
             message: "the requesting user may not read secrets")
         let hook = try await Self.serve([policy], api: api)
-        let alice = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(alice.response?["allowed"] == true, "\(alice.text)")
+        try await Self.expectAllowed(hook)
         var bob = AdmissionRequestBuilder()
         bob.username = "bob"
-        let denied = try await hook.review("/validate", bob)
-        #expect(denied.response?["allowed"] == false)
-        #expect(Self.message(denied).contains("may not read secrets"), "\(denied.text)")
+        try await Self.expectDenied(hook, bob, containing: "may not read secrets")
         #expect(api.requested.filter { $0.hasPrefix("POST /apis/authorization.k8s.io/v1/subjectaccessreviews") }.count == 2)
         await hook.stop()
     }
@@ -244,13 +250,10 @@ struct ClusterDataTests {
                           message: "no secrets for this user"
             """
         let hook = try await Self.serve([policy], api: api)
-        let alice = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(alice.response?["allowed"] == true, "\(alice.text)")
+        try await Self.expectAllowed(hook)
         var bob = AdmissionRequestBuilder()
         bob.username = "bob"
-        let denied = try await hook.review("/validate", bob)
-        #expect(denied.response?["allowed"] == false)
-        #expect(Self.message(denied).contains("no secrets for this user"), "\(denied.text)")
+        try await Self.expectDenied(hook, bob, containing: "no secrets for this user")
         await hook.stop()
     }
 
@@ -315,18 +318,13 @@ struct ClusterDataTests {
         let api = try FakeAPI()
         defer { api.server.stop() }
         let hook = try await Self.serve([Self.contextPolicy], api: api)
-        let allowed = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(allowed.response?["allowed"] == true, "\(allowed.text)")
+        try await Self.expectAllowed(hook)
         var bad = AdmissionRequestBuilder()
         bad.images = ["evil:1"]
-        let denied = try await hook.review("/validate", bad)
-        #expect(denied.response?["allowed"] == false)
-        #expect(Self.message(denied).contains("image evil:1 is not nginx:1.25, or 2 services, or secrets true"), "\(denied.text)")
+        try await Self.expectDenied(hook, bad, containing: "image evil:1 is not nginx:1.25, or 2 services, or secrets true")
         var bob = AdmissionRequestBuilder()
         bob.username = "bob"
-        let bobDenied = try await hook.review("/validate", bob)
-        #expect(bobDenied.response?["allowed"] == false)
-        #expect(Self.message(bobDenied).contains("secrets false"), "\(bobDenied.text)")
+        try await Self.expectDenied(hook, bob, containing: "secrets false")
         // the configMap was missing in another namespace: the rule errors (Fail → denied)
         var elsewhere = AdmissionRequestBuilder()
         elsewhere.namespace = "elsewhere"
@@ -369,13 +367,10 @@ struct ClusterDataTests {
         let hook = try await Self.serve([Self.globalReferencePolicy], api: api)
         var web = AdmissionRequestBuilder()
         web.labels = ["app": "web"]
-        let allowed = try await hook.review("/validate", web)
-        #expect(allowed.response?["allowed"] == true, "\(allowed.text)")
+        try await Self.expectAllowed(hook, web)
         var other = AdmissionRequestBuilder()
         other.labels = ["app": "db"]
-        let denied = try await hook.review("/validate", other)
-        #expect(denied.response?["allowed"] == false)
-        #expect(Self.message(denied).contains("do not include db"), "\(denied.text)")
+        try await Self.expectDenied(hook, other, containing: "do not include db")
         // the entries and their data were read once, then kept
         #expect(api.requested.filter { $0.contains("globalcontextentries") }.count == 1)
         #expect(api.requested.filter { $0 == "GET /apis/apps/v1/namespaces/default/deployments" }.count == 1)
@@ -392,9 +387,7 @@ struct ClusterDataTests {
         for i in 1..<8 { variables.append(("c\(i)", "resource.Get('v1', 'configmaps', 'default', variables.c\(i - 1).data.next)")) }
         let policy = Self.vpol("endless", variables: variables, "variables.c7.data.next != ''", message: "unreachable")
         let hook = try await Self.serve([policy], api: api)
-        let reply = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(reply.response?["allowed"] == false, "\(reply.text)")
-        #expect(Self.message(reply).contains("rounds"), "\(reply.text)")
+        try await Self.expectDenied(hook, containing: "rounds")
         #expect(api.requested.filter { $0.contains("chain-") }.count == ClusterDataSource.Limits().maximumRounds)
         await hook.stop()
     }
@@ -406,9 +399,7 @@ struct ClusterDataTests {
         let policy = Self.vpol("many-reads", "[\(( 0..<40).map(String.init).joined(separator: ", "))].all(i, resource.Get('v1', 'configmaps', 'default', 'chain-' + string(i)).data.next != '')",
                                message: "unreachable")
         let hook = try await Self.serve([policy], api: api)
-        let reply = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(reply.response?["allowed"] == false, "\(reply.text)")
-        #expect(Self.message(reply).contains("more than 32 cluster reads"), "\(reply.text)")
+        try await Self.expectDenied(hook, containing: "more than 32 cluster reads")
         #expect(api.requested.filter { $0.contains("chain-") }.count == ClusterDataSource.Limits().maximumReadsPerRequest)
         await hook.stop()
     }
@@ -438,9 +429,7 @@ struct ClusterDataTests {
                                "variables.cm != null", message: "unreachable")
         let hook = try await Self.serve([policy, Self.allowList], api: api)
         let started = ContinuousClock.now
-        let reply = try await hook.review("/validate", AdmissionRequestBuilder())
-        #expect(reply.response?["allowed"] == false, "\(reply.text)")
-        #expect(Self.message(reply).contains("failed to get resource"), "\(reply.text)")
+        try await Self.expectDenied(hook, containing: "failed to get resource")
         #expect(ContinuousClock.now - started < .seconds(8))
         // still serving
         let again = try await hook.review("/validate", AdmissionRequestBuilder())

@@ -88,6 +88,21 @@ import SignetPrimitives
                       app: "?*"
         """
 
+    /// Reviews `request`, expects a denial (HTTP 200, `allowed: false`) whose message contains
+    /// every string of `naming`, and returns the denial's warnings.
+    @discardableResult
+    static func expectDenied(_ h: ControllerHarness, _ request: AdmissionRequestBuilder, naming: [String],
+                             sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
+        let denied = try await h.hook.review("/validate", request)
+        #expect(denied.status == 200, sourceLocation: sourceLocation)
+        #expect(denied.response?["allowed"] == false, sourceLocation: sourceLocation)
+        let message = denied.response?["status"]?["message"]?.stringValue ?? ""
+        for text in naming {
+            #expect(message.contains(text), "denial message lacks \(text): \(message)", sourceLocation: sourceLocation)
+        }
+        return denied.response?["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
     /// Both kinds decide on one request: the denial names the blocking rules of both, Audit/Warn
     /// results of both come back as warnings, audit annotations as `<policy>/<key>`, and the
     /// report entries carry the annotations as properties (Kyverno's RuleResponse properties).
@@ -97,15 +112,8 @@ import SignetPrimitives
 
         var bad = AdmissionRequestBuilder()
         bad.name = "both-deny"
-        let denied = try await h.hook.review("/validate", bad)
-        #expect(denied.status == 200)
-        #expect(denied.response?["allowed"] == false)
-        let message = denied.response?["status"]?["message"]?.stringValue ?? ""
-        #expect(message.contains("require-team-cel"))
-        #expect(message.contains("label team is required (CEL)"))
-        #expect(message.contains("require-app-label"))
-        #expect(message.contains("label app is required"))
-        let deniedWarnings = denied.response?["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let deniedWarnings = try await Self.expectDenied(h, bad, naming: ["require-team-cel", "label team is required (CEL)",
+                                                                          "require-app-label", "label app is required"])
         // the Audit ClusterPolicy and the Warn ValidatingPolicy warn on the denied request too
         #expect(deniedWarnings.contains { $0.contains("require-team") && $0.contains("check-team") })
         #expect(deniedWarnings.contains { $0.contains("pod both-deny has no owner label") })
@@ -139,12 +147,7 @@ import SignetPrimitives
         defer { Task { await h.stop() } }
         var bad = AdmissionRequestBuilder()
         bad.name = "no-team"
-        let denied = try await h.hook.review("/validate", bad)
-        #expect(denied.status == 200)
-        #expect(denied.response?["allowed"] == false)
-        let message = denied.response?["status"]?["message"]?.stringValue ?? ""
-        #expect(message.contains("require-team-cel"))
-        #expect(message.contains("label team is required (CEL)"))
+        try await Self.expectDenied(h, bad, naming: ["require-team-cel", "label team is required (CEL)"])
 
         var good = AdmissionRequestBuilder()
         good.labels = ["team": "a"]

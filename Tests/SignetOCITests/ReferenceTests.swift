@@ -179,7 +179,10 @@ struct ReferenceTests {
     }
 
     @Test func parsedIfValidIsBounded() {
-        for i in 0..<(Reference.memoCapacity + 10) { _ = Reference.parsedIfValid("r.io/bound:\(i)") }
+        for i in 0..<(Reference.memoCapacity + 10) {
+            _ = Reference.parsedIfValid("r.io/bound:\(i)")
+            #expect(Reference.memoCount <= Reference.memoCapacity)
+        }
         #expect(Reference.parsedIfValid("r.io/bound:1")?.tag == "1")
     }
 }

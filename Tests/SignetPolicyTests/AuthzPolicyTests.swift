@@ -18,38 +18,46 @@ import SignetPrimitives
     static let envoyRequest = #"{"attributes":{"request":{"http":{"method":"GET","path":"/api","headers":{"x-user":"alice"}}},"contextExtensions":{"tenant":"a"}}}"#
     static let httpRequest = #"{"attributes":{"method":"POST","path":"/admin","host":"example.com","header":{"X-User":["alice","bob"]},"query":{"q":["1"]}}}"#
 
+    /// A case for an Envoy (HTTP) mode policy evaluating `envoyRequest` (`httpRequest`).
+    static func envoy(_ name: String, spec: String, _ status: RuleStatus, _ message: String) -> Case {
+        Case(name: name, mode: "Envoy", spec: spec, payload: envoyRequest, status: status, message: message)
+    }
+    static func http(_ name: String, spec: String, _ status: RuleStatus, _ message: String) -> Case {
+        Case(name: name, mode: "HTTP", spec: spec, payload: httpRequest, status: status, message: message)
+    }
+
     static let cases: [Case] = [
-        Case(name: "envoy allowed", mode: "Envoy", spec: "validations:\n  - expression: envoy.Allowed().WithHeader('x-a', 'b').Response()",
-             payload: envoyRequest, status: .pass, message: "request allowed"),
-        Case(name: "envoy denied with code", mode: "Envoy",
+        envoy("envoy allowed", spec: "validations:\n  - expression: envoy.Allowed().WithHeader('x-a', 'b').Response()",
+             .pass, "request allowed"),
+        envoy("envoy denied with code",
              spec: "validations:\n  - expression: \"object.attributes.request.http.headers['x-user'] == 'alice' ? envoy.Denied(403).WithBody('no').Response() : null\"",
-             payload: envoyRequest, status: .fail, message: "request denied with status code 403"),
-        Case(name: "envoy proto field names and defaults", mode: "Envoy",
+             .fail, "request denied with status code 403"),
+        envoy("envoy proto field names and defaults",
              spec: "validations:\n  - expression: \"object.attributes.context_extensions.tenant == 'a' && object.attributes.request.http.host == '' ? envoy.Allowed().Response().WithMessage('ok') : null\"",
-             payload: envoyRequest, status: .pass, message: "request allowed"),
-        Case(name: "envoy null responses skip", mode: "Envoy", spec: "validations:\n  - expression: \"null\"",
-             payload: envoyRequest, status: .skip, message: "request does not match"),
-        Case(name: "envoy match condition not met", mode: "Envoy",
+             .pass, "request allowed"),
+        envoy("envoy null responses skip", spec: "validations:\n  - expression: \"null\"",
+             .skip, "request does not match"),
+        envoy("envoy match condition not met",
              spec: "matchConditions:\n  - name: post\n    expression: object.attributes.request.http.method == 'POST'\n  validations:\n  - expression: envoy.Denied(401).Response()",
-             payload: envoyRequest, status: .skip, message: "request does not match"),
-        Case(name: "envoy first non-null response wins", mode: "Envoy",
+             .skip, "request does not match"),
+        envoy("envoy first non-null response wins",
              spec: "variables:\n  - name: get\n    expression: object.attributes.request.http.method == 'GET'\n  validations:\n  - expression: \"variables.get ? null : envoy.Denied(403).Response()\"\n  - expression: envoy.Allowed().Response()",
-             payload: envoyRequest, status: .pass, message: "request allowed"),
-        Case(name: "http header lookup is canonical", mode: "HTTP",
+             .pass, "request allowed"),
+        http("http header lookup is canonical",
              spec: "validations:\n  - expression: \"object.attributes.Header('x-user') == ['alice', 'bob'] && object.attributes.QueryParam('q') == ['1'] ? http.Allowed().Response() : http.Denied('no').Response()\"",
-             payload: httpRequest, status: .pass, message: "request allowed"),
-        Case(name: "http denied reason", mode: "HTTP",
+             .pass, "request allowed"),
+        http("http denied reason",
              spec: "validations:\n  - expression: \"object.attributes.path.startsWith('/admin') ? http.Denied('admin only').Response() : null\"",
-             payload: httpRequest, status: .fail, message: "request denied, reason: admin only"),
-        Case(name: "http zero values", mode: "HTTP",
+             .fail, "request denied, reason: admin only"),
+        http("http zero values",
              spec: "validations:\n  - expression: \"object.attributes.fragment == '' && object.attributes.contentLength == 0 && size(object.attributes.body) == 0 ? http.Allowed().Response() : null\"",
-             payload: httpRequest, status: .pass, message: "request allowed"),
-        Case(name: "error under failurePolicy Fail", mode: "HTTP", spec: "validations:\n  - expression: object.attributes.nope",
-             payload: httpRequest, status: .error, message: ""),
-        Case(name: "error under failurePolicy Ignore", mode: "HTTP", spec: "failurePolicy: Ignore\n  validations:\n  - expression: object.attributes.nope",
-             payload: httpRequest, status: .skip, message: "request does not match"),
-        Case(name: "non-response result is an error", mode: "HTTP", spec: "validations:\n  - expression: \"true\"",
-             payload: httpRequest, status: .error, message: "rule result is expected to be http.CheckResponse"),
+             .pass, "request allowed"),
+        http("error under failurePolicy Fail", spec: "validations:\n  - expression: object.attributes.nope",
+             .error, ""),
+        http("error under failurePolicy Ignore", spec: "failurePolicy: Ignore\n  validations:\n  - expression: object.attributes.nope",
+             .skip, "request does not match"),
+        http("non-response result is an error", spec: "validations:\n  - expression: \"true\"",
+             .error, "rule result is expected to be http.CheckResponse"),
     ]
 
     static func policy(_ c: Case) throws -> ValidatingPolicy {
@@ -93,6 +101,15 @@ import SignetPrimitives
         // bounded: deep payloads are cut, never recursed without limit
         _ = KyvernoAuthzLibrary.envoyObject(v)
         _ = KyvernoAuthzLibrary.httpObject(v)
+        func depth(_ j: JSONValue) -> Int {
+            switch j {
+            case .object(let o): return 1 + (o.values.map(depth).max() ?? 0)
+            case .array(let a): return 1 + (a.map(depth).max() ?? 0)
+            default: return 0
+            }
+        }
+        #expect(depth(v) > KyvernoAuthzLibrary.maxDepth)
+        #expect(depth(KyvernoAuthzLibrary.snakeCased(v, depth: 0)) <= KyvernoAuthzLibrary.maxDepth)
     }
 
     @Test func unknownModeIsDiagnosed() throws {

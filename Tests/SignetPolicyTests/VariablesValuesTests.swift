@@ -92,31 +92,45 @@ import SignetPrimitives
         return try #require(r.policies.first)
     }
 
-    /// Kyverno `ReplaceContextEntry`: a second variable entry of the same name replaces the first.
-    @Test func variableEntriesReplace() throws {
-        let p = try Self.policy("""
+    /// A ClusterPolicy `p` with one rule `r` matching `kind`; `body` is the rest of the rule
+    /// (context, validate, verifyImages...) written at the rule's own indentation.
+    static func rulePolicy(kind: String = "Role", _ body: String) throws -> ClusterPolicy {
+        let indented = body.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+        return try policy("""
         apiVersion: kyverno.io/v1
         kind: ClusterPolicy
         metadata: {name: p}
         spec:
           rules:
           - name: r
-            match: {any: [{resources: {kinds: [Role]}}]}
-            context:
-            - name: obj
-              variable: {value: {notName: x}}
-            - name: obj
-              variable: {value: {name: example}}
-            validate:
-              failureAction: Audit
-              deny:
-                conditions:
-                  any:
-                  - {key: "{{ obj.name }}", operator: NotEquals, value: example}
-                  - {key: "{{ to_string(obj.notName) }}", operator: NotEquals, value: "null"}
+            match: {any: [{resources: {kinds: [\(kind)]}}]}
+        \(indented)
         """)
-        let r = PolicyEngine(policies: [p]).validate(VariablesValuesTests.role)
-        #expect(r.policies.first?.rules.first?.status == .pass)
+    }
+
+    /// The result of the first rule of `policy` validating `resource`.
+    static func firstRule(_ policy: ClusterPolicy, on resource: JSONValue = role,
+                          configuration: PolicyEngine.Configuration = .init()) -> RuleResult? {
+        PolicyEngine(policies: [policy], configuration: configuration).validate(resource).policies.first?.rules.first
+    }
+
+    /// Kyverno `ReplaceContextEntry`: a second variable entry of the same name replaces the first.
+    @Test func variableEntriesReplace() throws {
+        let p = try Self.rulePolicy("""
+        context:
+        - name: obj
+          variable: {value: {notName: x}}
+        - name: obj
+          variable: {value: {name: example}}
+        validate:
+          failureAction: Audit
+          deny:
+            conditions:
+              any:
+              - {key: "{{ obj.name }}", operator: NotEquals, value: example}
+              - {key: "{{ to_string(obj.notName) }}", operator: NotEquals, value: "null"}
+        """)
+        #expect(Self.firstRule(p)?.status == .pass)
     }
 
     /// `apiCall.service` is answered from a test's `apiCallResponses` only: a mocked 2xx body
@@ -130,45 +144,32 @@ import SignetPrimitives
         ("", "default: {allowed: false}", RuleStatus.fail),
     ])
     func serviceCallsAreAnsweredFromMocksOnly(_ mock: String, _ defaultLine: String, _ expected: RuleStatus) throws {
-        let p = try Self.policy("""
-        apiVersion: kyverno.io/v1
-        kind: ClusterPolicy
-        metadata: {name: p}
-        spec:
-          rules:
-          - name: r
-            match: {any: [{resources: {kinds: [Role]}}]}
-            context:
-            - name: check
-              apiCall:
-                service: {url: "https://svc.example.com/check"}
-                \(defaultLine)
-            validate:
-              failureAction: Audit
-              deny:
-                conditions:
-                  any:
-                  - {key: "{{ check.allowed }}", operator: Equals, value: false}
+        let p = try Self.rulePolicy("""
+        context:
+        - name: check
+          apiCall:
+            service: {url: "https://svc.example.com/check"}
+            \(defaultLine)
+        validate:
+          failureAction: Audit
+          deny:
+            conditions:
+              any:
+              - {key: "{{ check.allowed }}", operator: Equals, value: false}
         """)
         var c = PolicyEngine.Configuration()
         if !mock.isEmpty {
             c.variables.serviceResponses["https://svc.example.com/check"] = try #require(try YAMLDocuments.parse(mock).first)
         }
-        let r = PolicyEngine(policies: [p], configuration: c).validate(VariablesValuesTests.role)
-        #expect(r.policies.first?.rules.first?.status == expected, "\(r.policies.first?.rules.first?.message ?? "")")
+        let r = Self.firstRule(p, configuration: c)
+        #expect(r?.status == expected, "\(r?.message ?? "")")
     }
 
     /// A context entry that fails to load is an error only where it is used (deferred loading);
     /// values stand in for a configMap entry the CLI does not load.
     @Test func failedEntriesErrorOnlyWhenUsed() throws {
-        let yaml = """
-        apiVersion: kyverno.io/v1
-        kind: ClusterPolicy
-        metadata: {name: p}
-        spec:
-          rules:
-          - name: r
-            match: {any: [{resources: {kinds: [Role]}}]}
+        func policy(denyingWhen key: String) throws -> ClusterPolicy {
+            try Self.rulePolicy("""
             context:
             - name: cm
               configMap: {name: missing, namespace: default}
@@ -177,16 +178,17 @@ import SignetPrimitives
               deny:
                 conditions:
                   any:
-                  - {key: "{{ KEY }}", operator: Equals, value: "yes"}
-        """
-        let unused = try Self.policy(yaml.replacingOccurrences(of: "KEY", with: "request.object.kind"))
-        #expect(PolicyEngine(policies: [unused]).validate(VariablesValuesTests.role).policies.first?.rules.first?.status == .pass)
-        let used = try Self.policy(yaml.replacingOccurrences(of: "KEY", with: "cm.data.x"))
-        #expect(PolicyEngine(policies: [used]).validate(VariablesValuesTests.role).policies.first?.rules.first?.status == .error)
+                  - {key: "{{ \(key) }}", operator: Equals, value: "yes"}
+            """)
+        }
+        let unused = try policy(denyingWhen: "request.object.kind")
+        #expect(Self.firstRule(unused)?.status == .pass)
+        let used = try policy(denyingWhen: "cm.data.x")
+        #expect(Self.firstRule(used)?.status == .error)
         var c = PolicyEngine.Configuration()
         c.variables.configMapEntries = false
         c.variables.global = ["cm.data.x": .string("yes")]
-        #expect(PolicyEngine(policies: [used], configuration: c).validate(VariablesValuesTests.role).policies.first?.rules.first?.status == .fail)
+        #expect(Self.firstRule(used, configuration: c)?.status == .fail)
     }
 
     /// Kyverno `$(...)` references: relative to the referencing leaf, into the pattern itself,
@@ -214,26 +216,19 @@ import SignetPrimitives
     /// Variables in verifyImages (imageReferences, attestor keys) are substituted before the
     /// plan and the evaluation use the rule.
     @Test func verifyImagesFieldsAreSubstituted() throws {
-        let p = try Self.policy("""
-        apiVersion: kyverno.io/v1
-        kind: ClusterPolicy
-        metadata: {name: p}
-        spec:
-          rules:
-          - name: r
-            match: {any: [{resources: {kinds: [Pod]}}]}
-            context:
-            - name: trusted
-              variable: {value: "ghcr.io/org/*"}
-            - name: key
-              variable: {value: "-----BEGIN PUBLIC KEY-----\\nK1\\n-----END PUBLIC KEY-----\\n"}
-            verifyImages:
-            - imageReferences: ["{{ trusted }}"]
-              mutateDigest: false
-              verifyDigest: false
-              attestors:
-              - entries:
-                - keys: {publicKeys: "{{ key }}", rekor: {ignoreTlog: true}}
+        let p = try Self.rulePolicy(kind: "Pod", """
+        context:
+        - name: trusted
+          variable: {value: "ghcr.io/org/*"}
+        - name: key
+          variable: {value: "-----BEGIN PUBLIC KEY-----\\nK1\\n-----END PUBLIC KEY-----\\n"}
+        verifyImages:
+        - imageReferences: ["{{ trusted }}"]
+          mutateDigest: false
+          verifyDigest: false
+          attestors:
+          - entries:
+            - keys: {publicKeys: "{{ key }}", rekor: {ignoreTlog: true}}
         """)
         #expect(p.effectiveRules.allSatisfy { $0.unsupported.isEmpty } && !p.isInvalid)
         let plan = PolicyEngine(policies: [p]).verificationPlan(VariablesTests.pod)
@@ -252,49 +247,35 @@ import SignetPrimitives
 
     /// A policy whose pattern holds a reference loads and evaluates (no longer unsupported).
     @Test func referencesInPolicies() throws {
-        let p = try Self.policy("""
-        apiVersion: kyverno.io/v1
-        kind: ClusterPolicy
-        metadata: {name: p}
-        spec:
-          rules:
-          - name: r
-            match: {any: [{resources: {kinds: [Pod]}}]}
-            validate:
-              failureAction: Audit
-              pattern:
-                spec:
-                  containers:
-                  - name: "$(./../image)"
-                    image: "c"
+        let p = try Self.rulePolicy(kind: "Pod", """
+        validate:
+          failureAction: Audit
+          pattern:
+            spec:
+              containers:
+              - name: "$(./../image)"
+                image: "c"
         """)
         #expect(p.effectiveRules.allSatisfy { $0.unsupported.isEmpty })
         // the pattern asks name == "c" and image == "c": the test Pod has name c, image ghcr.io/...
-        #expect(PolicyEngine(policies: [p]).validate(VariablesTests.pod).policies.first?.rules.first?.status == .fail)
+        #expect(Self.firstRule(p, on: VariablesTests.pod)?.status == .fail)
     }
 
     /// `elementScope: true` on elements that are not maps is an error (Kyverno AddElementToContext).
     @Test func elementScopeOnScalarsIsAnError() throws {
-        let p = try Self.policy("""
-        apiVersion: kyverno.io/v1
-        kind: ClusterPolicy
-        metadata: {name: p}
-        spec:
-          rules:
-          - name: r
-            match: {any: [{resources: {kinds: [Pod]}}]}
-            validate:
-              failureAction: Audit
-              message: images must begin with ghcr.io
-              foreach:
-              - list: request.object.spec.containers[].image
-                elementScope: true
-                deny:
-                  conditions:
-                    all:
-                    - {key: "{{ element }}", operator: NotEquals, value: ghcr.io}
+        let p = try Self.rulePolicy(kind: "Pod", """
+        validate:
+          failureAction: Audit
+          message: images must begin with ghcr.io
+          foreach:
+          - list: request.object.spec.containers[].image
+            elementScope: true
+            deny:
+              conditions:
+                all:
+                - {key: "{{ element }}", operator: NotEquals, value: ghcr.io}
         """)
-        let r = PolicyEngine(policies: [p]).validate(VariablesTests.pod).policies.first?.rules.first
+        let r = Self.firstRule(p, on: VariablesTests.pod)
         #expect(r?.status == .error)
         #expect(r?.message.contains("cannot use elementScope=true") == true)
     }

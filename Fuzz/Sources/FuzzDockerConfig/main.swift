@@ -1,10 +1,13 @@
 // Registry credentials: docker `config.json`, `.dockerconfigjson`, whole Kubernetes Secrets and
 // legacy `.dockercfg` (`CredentialStore(dockerConfig:)`), then looked up as the registry client
-// does (`credential(for:)`; credential helpers are replaced: no process is started).
+// does (`credential(for:)`; credential helpers are replaced: no process is started); and the
+// same bytes as a Kubernetes Secret object read from the API server (`RegistrySecretParser`:
+// type, base64 field, size bound, helpers dropped).
 import Foundation
 import FuzzSupport
 import SignetPrimitives
 import SignetOCI
+import SignetVerification
 
 let registries = ["index.docker.io", "docker.io", "registry.example.com", "localhost:5000", "ghcr.io"]
 
@@ -14,6 +17,9 @@ public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Data(Fuzz.bytes(data, size))
+    if let secret = try? JSONValue(json: bytes), let fromSecret = try? RegistrySecretParser.credentials(ofSecret: secret, name: "s") {
+        Fuzz.invariant(fromSecret.credHelpers.isEmpty && fromSecret.credsStore == nil, "a Secret's credential helpers were kept")
+    }
     guard let store = try? CredentialStore(dockerConfig: bytes) else { return 0 }
     var combined = CredentialStore.anonymous.merging(store).merging(store)
     // Never start `docker-credential-NAME` with a fuzzed name.
