@@ -146,8 +146,9 @@ let package = Package(
         .executableTarget(
             name: "signet-bench",
             dependencies: [
-                "SignetKMS", "SignetPolicy", "SignetPrimitives",
+                "SignetKMS", "SignetPolicy", "SignetPrimitives", "SignetAdmission", "SignetOCI", "SignetVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -193,7 +194,11 @@ let package = Package(
                     dependencies: ["SignetAdmission", "SignetVerification", "SignetKMS", "SignetPolicy", "SignetPrimitives", "SignetSigning", "SignetOCI", "SignetTestSupport",
                                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                                   .product(name: "NIOHTTP1", package: "swift-nio")],
+                                   .product(name: "NIOHTTP1", package: "swift-nio"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOEmbedded", package: "swift-nio"),
+                                   .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                                   .product(name: "HTTPTypes", package: "swift-http-types")],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     ]
 )

@@ -25,6 +25,9 @@ public final class AdmissionController: AdmissionReviewer {
     public let metrics: AdmissionMetrics
     public let violations: ViolationStore
     public let engineConfiguration: PolicyEngine.Configuration
+    /// True when `engineConfiguration` was given: the loaded engines (built with the default
+    /// configuration) are then rebuilt with it for their verifyImages rules.
+    let reconfiguresEngines: Bool
     /// Namespace labels and RBAC roles, asked only when a policy needs them; nil when the server
     /// runs without Kubernetes API access (those rules then report an error).
     public let cluster: (any ClusterLookup)?
@@ -58,7 +61,7 @@ public final class AdmissionController: AdmissionReviewer {
     }
 
     public init(policies: PolicyStore, verification: VerificationService?, metrics: AdmissionMetrics,
-                violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration = .init(),
+                violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration? = nil,
                 cluster: (any ClusterLookup)? = nil, imageData: (any ImageDataProvider)? = nil, limits: Limits = Limits(),
                 clusterData: ClusterDataSource? = nil, celHTTP: CELHTTPClient? = nil, logger: Logger) {
         self.imageData = imageData
@@ -71,7 +74,8 @@ public final class AdmissionController: AdmissionReviewer {
         self.verification = verification
         self.metrics = metrics
         self.violations = violations
-        self.engineConfiguration = engineConfiguration
+        self.engineConfiguration = engineConfiguration ?? .init()
+        self.reconfiguresEngines = engineConfiguration != nil
         self.logger = logger
     }
 
@@ -79,18 +83,75 @@ public final class AdmissionController: AdmissionReviewer {
 
     public func review(_ request: AdmissionRequest, phase: AdmissionPhase, group: PolicyGroup,
                        deadline: ContinuousClock.Instant) async -> AdmissionResponse {
+        let (object, set, admissionInfo): (JSONValue, PolicySet, AdmissionInfo)
+        switch prepare(request, group: group) {
+        case .answered(let response): return response
+        case .ready(let o, let s, let a): (object, set, admissionInfo) = (o, s, a)
+        }
+        var admission = admissionInfo
+        let missing = await addClusterContext(to: &admission, request: request, needs: set.clusterContextNeeds, deadline: deadline)
+        let decision: AdmissionDecision
+        switch await evaluate(object, admission: admission, set: set, phase: phase, deadline: deadline, missingContext: missing) {
+        case .evaluated(let engine):
+            decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
+        case .tooManyImages(let count):
+            decision = tooManyImages(request, count)
+        }
+        record(decision, request: request, phase: phase)
+        return decision.response
+    }
+
+    /// The answer when nothing has to be awaited: no cluster context or data to read, no image
+    /// data, and every planned verification already in the cache (the warm path, served on the
+    /// event loop by `ImmediateReviewHandler`). The same stages and the same decision as
+    /// `review`; nil when some stage would have to wait (then `review` runs).
+    public func reviewImmediately(_ request: AdmissionRequest, phase: AdmissionPhase, group: PolicyGroup) -> AdmissionResponse? {
+        let (object, set, admission): (JSONValue, PolicySet, AdmissionInfo)
+        switch prepare(request, group: group) {
+        case .answered(let response): return response
+        case .ready(let o, let s, let a): (object, set, admission) = (o, s, a)
+        }
+        guard !wantsClusterContext(request, admission: admission, needs: set.clusterContextNeeds),
+              set.clusterDataNeeds.isEmpty, !(imageData != nil && set.needsImageData) else { return nil }
+        let decision: AdmissionDecision
+        switch plan(object, admission: admission, set: set, configuration: engineConfiguration, rebuildEngines: false, fixed: [:]) {
+        case .tooManyImages(let count):
+            decision = tooManyImages(request, count)
+        case .planned(let planned):
+            var results: VerificationResults = [:]
+            if !planned.verifications.isEmpty {
+                guard let cached = cachedResults(planned.verifications, pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
+                else { return nil }
+                results = cached
+            }
+            let engine = evaluatePlanned(object, admission: admission, set: set, engines: planned.engines, fixed: [:],
+                                         configuration: engineConfiguration, verifications: results,
+                                         secondPass: phase == .validate ? .asSubmitted : .afterMutation)
+            decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
+        }
+        record(decision, request: request, phase: phase)
+        return decision.response
+    }
+
+    /// The first steps of every review: the loaded policies of `group`, the object to match and
+    /// the request's admission info, or an answer that needs no policy.
+    enum Prepared {
+        case answered(AdmissionResponse)
+        case ready(JSONValue, PolicySet, AdmissionInfo)
+    }
+
+    func prepare(_ request: AdmissionRequest, group: PolicyGroup) -> Prepared {
         guard let loaded = policies.current else {
-            return AdmissionResponse(uid: request.uid, allowed: false,
-                                     status: .init(code: 503, message: "signet has no policies loaded yet", reason: "ServiceUnavailable", status: "Failure"))
+            return .answered(AdmissionResponse(uid: request.uid, allowed: false,
+                                               status: .init(code: 503, message: "signet has no policies loaded yet", reason: "ServiceUnavailable", status: "Failure")))
         }
         // Kyverno matches a DELETE against the old object; the engine then skips pattern rules and
         // verifyImages (as Kyverno's validate handlers do) and only reports rules it cannot
         // evaluate. CONNECT is matched and validated on its options object (PodExecOptions...).
         let target = request.operation == .delete ? request.oldObject : request.object
         guard let object = target else {
-            return AdmissionResponse(uid: request.uid, allowed: true)
+            return .answered(AdmissionResponse(uid: request.uid, allowed: true))
         }
-        let set = loaded.filtered(group)
         var admission = AdmissionInfo(operation: request.operation, username: request.userInfo.username ?? "",
                                       uid: request.userInfo.uid ?? "", groups: request.userInfo.groups ?? [],
                                       subresource: request.subResource ?? "", oldObject: request.oldObject)
@@ -101,18 +162,13 @@ public final class AdmissionController: AdmissionReviewer {
             let parent = WebhookConfigurationBuilder.kind(ofResource: resource.resource, group: resource.group) ?? request.kind.kind
             admission.requestKind = (resource.group, resource.version, parent)
         }
-        let missing = await addClusterContext(to: &admission, request: request, needs: set.clusterContextNeeds, deadline: deadline)
-        let decision: AdmissionDecision
-        switch await evaluate(object, admission: admission, set: set, phase: phase, deadline: deadline, missingContext: missing) {
-        case .evaluated(let engine):
-            decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
-        case .tooManyImages(let count):
-            decision = AdmissionDecision.deny(request: request, message:
-                "signet: the request names \(count) distinct images to verify, more than the limit of \(limits.maxImagesPerRequest) per request (--max-images-per-request)")
-            metrics.verificationError(reason: "image-limit")
-        }
-        record(decision, request: request, phase: phase)
-        return decision.response
+        return .ready(object, loaded.filtered(group), admission)
+    }
+
+    func tooManyImages(_ request: AdmissionRequest, _ count: Int) -> AdmissionDecision {
+        metrics.verificationError(reason: "image-limit")
+        return AdmissionDecision.deny(request: request, message:
+            "signet: the request names \(count) distinct images to verify, more than the limit of \(limits.maxImagesPerRequest) per request (--max-images-per-request)")
     }
 
     /// What the cluster could not tell: the parts of the context that are missing, and why.
@@ -127,8 +183,7 @@ public final class AdmissionController: AdmissionReviewer {
     func addClusterContext(to admission: inout AdmissionInfo, request: AdmissionRequest, needs: ClusterContextNeeds,
                            deadline: ContinuousClock.Instant) async -> MissingContext? {
         let namespace = request.namespace ?? ""
-        let wantLabels = needs.contains(.namespaceLabels) && !namespace.isEmpty && request.kind.kind != "Namespace"
-        let wantRoles = needs.contains(.roles) && !admission.username.isEmpty
+        let (wantLabels, wantRoles) = Self.clusterContextWanted(request, admission: admission, needs: needs)
         guard wantLabels || wantRoles else { return nil }
         guard let cluster else {
             return MissingContext(needs: needs, message: "the policy needs \(Self.describe(needs)), but signet serve runs without kubernetes api access (--kubernetes-api)")
@@ -158,6 +213,20 @@ public final class AdmissionController: AdmissionReviewer {
         metrics.verificationError(reason: "cluster")
         logger.warning("cluster lookup failed", metadata: ["reason": "\(reasons.joined(separator: "; "))"])
         return MissingContext(needs: missing, message: reasons.joined(separator: "; "))
+    }
+
+    /// Which parts of the cluster context a request needs read (Kyverno: no namespace lookup for
+    /// a Namespace or a cluster-scoped object, no role lookup without a user).
+    static func clusterContextWanted(_ request: AdmissionRequest, admission: AdmissionInfo, needs: ClusterContextNeeds)
+        -> (labels: Bool, roles: Bool) {
+        let namespace = request.namespace ?? ""
+        return (needs.contains(.namespaceLabels) && !namespace.isEmpty && request.kind.kind != "Namespace",
+                needs.contains(.roles) && !admission.username.isEmpty)
+    }
+
+    func wantsClusterContext(_ request: AdmissionRequest, admission: AdmissionInfo, needs: ClusterContextNeeds) -> Bool {
+        let (labels, roles) = Self.clusterContextWanted(request, admission: admission, needs: needs)
+        return labels || roles
     }
 
     static func catching<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
@@ -217,19 +286,55 @@ public final class AdmissionController: AdmissionReviewer {
             }
         }
         // 1. Plan.
+        let planned: Planned
+        switch plan(object, admission: admission, set: set, configuration: configuration, rebuildEngines: withImageData, fixed: fixed) {
+        case .tooManyImages(let count): return .tooManyImages(count)
+        case .planned(let p): planned = p
+        }
+        // 2. Verify.
+        let results = planned.verifications.isEmpty ? [:] : await verifyAll(planned.verifications, deadline: deadline,
+                                                                             pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
+        // 3. Evaluate; policies reading cluster data in bounded rounds of reads (AdmissionController+ClusterData).
+        let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
+        if !set.clusterDataNeeds.isEmpty {
+            return .evaluated(await evaluateWithClusterData(object, admission: admission, set: set, engines: planned.engines, fixed: fixed,
+                                                            configuration: configuration, verifications: results,
+                                                            secondPass: secondPass, deadline: deadline))
+        }
+        return .evaluated(evaluatePlanned(object, admission: admission, set: set, engines: planned.engines, fixed: fixed,
+                                          configuration: configuration, verifications: results, secondPass: secondPass))
+    }
+
+    /// The plan of one request: the engines to evaluate with, and the verifications they can look at.
+    struct Planned {
+        var engines: [PolicyEngine]
+        var verifications: [PlannedVerification]
+    }
+
+    enum PlanOutcome {
+        case planned(Planned)
+        /// More distinct images than `limits.maxImagesPerRequest`.
+        case tooManyImages(Int)
+    }
+
+    /// Step 1 (*plan*): every policy's verifications, deduplicated across policies, and the image
+    /// limit. `rebuildEngines`: the request's `configuration` differs from the loaded one (image
+    /// data was fetched), so the engines that read it are rebuilt with it.
+    func plan(_ object: JSONValue, admission: AdmissionInfo, set: PolicySet, configuration: PolicyEngine.Configuration,
+              rebuildEngines: Bool, fixed: [Int: PolicyResult]) -> PlanOutcome {
         var engines: [PolicyEngine] = []
         engines.reserveCapacity(set.engines.count)
         var planned: [PlannedVerification] = []
         var seen = Set<ImageVerificationRequest>()
-        var images = Set<String>()
+        var images = Set<Reference>()
         for (index, lp) in set.policies.enumerated() {
-            let engine = set.engines[index].hasVerifyImages || withImageData
+            let engine = rebuildEngines || (reconfiguresEngines && set.engines[index].hasVerifyImages)
                 ? set.engines[index].with(verifier: nil, configuration: configuration) : set.engines[index]
             engines.append(engine)
             guard fixed[index] == nil, engine.hasVerifyImages else { continue }
             for request in engine.verificationPlan(object, admission: admission).requests where seen.insert(request).inserted {
                 planned.append(PlannedVerification(request: request, owner: lp.policy.name, version: lp.version))
-                images.insert(request.reference.description)
+                images.insert(request.reference)
             }
         }
         // ImageValidatingPolicies add their (image × attestor) requests to the same plan: one
@@ -238,20 +343,17 @@ public final class AdmissionController: AdmissionReviewer {
             for request in cel.imageVerificationPlan(object, admission: admission, context: configuration.cel)
                 where seen.insert(request).inserted {
                 planned.append(PlannedVerification(request: request, owner: Self.imagePolicyOwner, version: ""))
-                images.insert(request.reference.description)
+                images.insert(request.reference)
             }
         }
         if images.count > limits.maxImagesPerRequest { return .tooManyImages(images.count) }
-        // 2. Verify.
-        let results = planned.isEmpty ? [:] : await verifyAll(planned, deadline: deadline,
-                                                             pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
-        // 3. Evaluate; policies reading cluster data in bounded rounds of reads (AdmissionController+ClusterData).
-        let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
-        if !set.clusterDataNeeds.isEmpty {
-            return .evaluated(await evaluateWithClusterData(object, admission: admission, set: set, engines: engines, fixed: fixed,
-                                                            configuration: configuration, verifications: results,
-                                                            secondPass: secondPass, deadline: deadline))
-        }
+        return .planned(Planned(engines: engines, verifications: planned))
+    }
+
+    /// Step 3 (*evaluate*) for a set that reads no cluster data: a pure function of its arguments.
+    func evaluatePlanned(_ object: JSONValue, admission: AdmissionInfo, set: PolicySet, engines: [PolicyEngine],
+                         fixed: [Int: PolicyResult], configuration: PolicyEngine.Configuration,
+                         verifications results: VerificationResults, secondPass: SecondPassImages) -> EngineResponse {
         var response = EngineResponse(resource: ResourceInfo(object), policies: [])
         response.policies.reserveCapacity(engines.count)
         for (index, engine) in engines.enumerated() {
@@ -265,7 +367,23 @@ public final class AdmissionController: AdmissionReviewer {
             response.policies += cel.evaluate(object, admission: admission, context: configuration.cel,
                                               verifications: results, secondPass: secondPass)
         }
-        return .evaluated(response)
+        return response
+    }
+
+    /// The cached results of every planned verification (scoped to `pullSecrets` as `verifyAll`
+    /// scopes them), or nil when one is not cached: no task, no timer, no call.
+    func cachedResults(_ planned: [PlannedVerification], pullSecrets: [RegistrySecretReference]) -> VerificationResults? {
+        var results: VerificationResults = [:]
+        guard let verification else {
+            for item in planned { results[item.request] = .error("no image verifier is configured") }
+            return results
+        }
+        for item in planned {
+            let request = pullSecrets.isEmpty ? item.request : item.request.adding(pullSecrets: pullSecrets)
+            guard let hit = verification.cachedResult(request, policy: item.owner, version: item.version) else { return nil }
+            results[item.request] = hit
+        }
+        return results
     }
 
     /// Verifies the planned requests: grouped by image (one registry pass for all its keys), at

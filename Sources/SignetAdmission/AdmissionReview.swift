@@ -68,9 +68,17 @@ public struct AdmissionReview: Sendable, Hashable {
     /// The reply as JSON bytes: `{"apiVersion","kind","response"}` (written directly, no encoder:
     /// this is the hot path).
     public func replyData() throws -> Data {
-        var o: [String: JSONValue] = ["apiVersion": .string(apiVersion), "kind": .string(kind)]
-        if let response { o["response"] = response.json }
-        return Data(JSONValue.object(o).jsonString.utf8)
+        // The members in sorted order, as `jsonString` writes them: apiVersion, kind, response.
+        var out = "{\"apiVersion\":"
+        out += JSONValue.string(apiVersion).jsonString
+        out += ",\"kind\":"
+        out += JSONValue.string(kind).jsonString
+        if let response {
+            out += ",\"response\":"
+            out += response.json.jsonString
+        }
+        out += "}"
+        return Data(out.utf8)
     }
 }
 

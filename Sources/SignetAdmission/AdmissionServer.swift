@@ -41,9 +41,15 @@ public protocol AdmissionReviewer: Sendable {
                 deadline: ContinuousClock.Instant) async -> AdmissionResponse
     /// True once policies are loaded and the reviewer can answer.
     var isReady: Bool { get }
+    /// The same response as `review`, when it can be given at once, without waiting for anything
+    /// (computed on the calling thread, an event loop: `ImmediateReviewHandler`); nil otherwise.
+    func reviewImmediately(_ request: AdmissionRequest, phase: AdmissionPhase, group: PolicyGroup) -> AdmissionResponse?
 }
 
 extension AdmissionReviewer {
+    /// A reviewer that always waits: every review goes through `review`.
+    public func reviewImmediately(_ request: AdmissionRequest, phase: AdmissionPhase, group: PolicyGroup) -> AdmissionResponse? { nil }
+
     /// The response for `request` in `phase`, evaluating every policy.
     public func review(_ request: AdmissionRequest, phase: AdmissionPhase, deadline: ContinuousClock.Instant) async -> AdmissionResponse {
         await review(request, phase: phase, group: .all, deadline: deadline)
@@ -74,14 +80,18 @@ public struct AdmissionServer: Sendable {
         public var metricsHost: String?
         /// 0 picks a free port (see `onMetricsListening`).
         public var metricsPort: Int
+        /// Warm reviews answered on the event loop by `ImmediateReviewHandler` (false: every review
+        /// through the router; `serve --no-immediate-reviews`, for comparison).
+        public var immediateReviews: Bool
 
         public init(host: String = "0.0.0.0", port: Int = 9443, maxBodySize: Int = 3 * 1024 * 1024,
                     defaultTimeout: Duration = .seconds(10), timeoutMargin: Duration = .seconds(1),
                     reloadInterval: Duration = .seconds(2), connections: ConnectionLimits = ConnectionLimits(),
-                    metricsHost: String? = "127.0.0.1", metricsPort: Int = 8000) {
+                    metricsHost: String? = "127.0.0.1", metricsPort: Int = 8000, immediateReviews: Bool = true) {
             self.host = host; self.port = port; self.maxBodySize = maxBodySize
             self.defaultTimeout = defaultTimeout; self.timeoutMargin = timeoutMargin; self.reloadInterval = reloadInterval
             self.connections = connections; self.metricsHost = metricsHost; self.metricsPort = metricsPort
+            self.immediateReviews = immediateReviews
         }
     }
 
@@ -117,7 +127,7 @@ public struct AdmissionServer: Sendable {
         let reviews = router.group().add(middleware: RequestMetricsMiddleware(metrics: metrics))
         for phase in [AdmissionPhase.validate, .mutate] {
             for group in PolicyGroup.allCases {
-                let path = group == .all ? "/\(phase.rawValue)" : "/\(phase.rawValue)/\(group.rawValue)"
+                let path = Self.path(phase, group)
                 reviews.post(RouterPath(path)) { request, _ in
                     await self.review(request, phase: phase, group: group, path: path, start: .now)
                 }
@@ -125,6 +135,11 @@ public struct AdmissionServer: Sendable {
         }
         addProbes(to: router)
         return router
+    }
+
+    /// The route of a review path: `/validate`, `/validate/fail`, `/mutate/ignore`...
+    static func path(_ phase: AdmissionPhase, _ group: PolicyGroup) -> String {
+        group == .all ? "/\(phase.rawValue)" : "/\(phase.rawValue)/\(group.rawValue)"
     }
 
     /// The metrics listener's router: `/metrics`, `/reports` and the probes. Never on the webhook
@@ -152,22 +167,29 @@ public struct AdmissionServer: Sendable {
         }
     }
 
+    /// The `Server` header of the webhook's responses.
+    static let serverName = "signet"
+
     /// Builds the webhook's Hummingbird application (HTTPS, connection limits and timeouts).
     /// `onListening` receives the bound port.
     public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
         let limits = configuration.connections
         let registry = ConnectionRegistry(limit: limits.maxConnections)
+        let reviewer = self.reviewer, metrics = self.metrics, maxBodySize = configuration.maxBodySize
+        let immediate = configuration.immediateReviews
         let tlsConfiguration = tls.serverConfiguration()
         let server = HTTPServerBuilder { responder in
             let http = HTTP1Channel(responder: responder, configuration: .init(
-                additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]))
+                additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]
+                    + (immediate ? [ImmediateReviewHandler(reviewer: reviewer, metrics: metrics, maxBodySize: maxBodySize,
+                                                           serverName: Self.serverName)] : [])))
             return GuardedChannel(base: try TLSChannel(http, tlsConfiguration: tlsConfiguration), registry: registry)
         }
         return Application(
             router: makeRouter(),
             server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "signet",
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: Self.serverName,
                                  backlog: 1024),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? 0)

@@ -308,12 +308,12 @@ public struct KyvernoImage: Sendable, Hashable {
     }
 
     func matchesLiterally(_ glob: String) -> Bool {
-        guard let slash = glob.firstIndex(of: "/") else {
+        // Byte scans and slices: this runs per image and glob, several times per rule.
+        guard let slash = glob.utf8.firstIndex(of: UInt8(ascii: "/")) else {
             return Wildcard.match(glob, string)
         }
-        let hostGlob = String(glob[..<slash])
-        let rest = String(glob[glob.index(after: slash)...])
-        guard Wildcard.match(hostGlob, registry) else { return false }
+        let rest = glob[glob.utf8.index(after: slash)...]
+        guard Wildcard.match(glob[..<slash], registry) else { return false }
         // `string` without its `REGISTRY/` (built directly: this runs per image and glob).
         let tail = digest.isEmpty ? "\(path):\(tag)" : "\(path)@\(digest)"
         return Wildcard.match(rest, tail)
@@ -336,9 +336,14 @@ public struct KyvernoImage: Sendable, Hashable {
 
     /// The glob with its host part normalized like an image's (wildcards untouched).
     static func normalizedGlob(_ glob: String) -> String {
-        guard let slash = glob.firstIndex(of: "/") else { return glob }
-        let host = String(glob[..<slash])
-        let normalized = normalizedHost(host)
+        guard let slash = glob.utf8.firstIndex(of: UInt8(ascii: "/")) else { return glob }
+        let host = glob[..<slash]
+        // Most hosts are already normal (what `normalizedHost` would leave alone): no copy.
+        if !host.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }), !host.hasSuffix(":443"),
+           host != "index.docker.io", host != "registry-1.docker.io" {
+            return glob
+        }
+        let normalized = normalizedHost(String(host))
         return normalized == host ? glob : normalized + glob[slash...]
     }
 

@@ -3,6 +3,11 @@
 public enum Wildcard {
     /// Whether `name` matches `pattern`.
     public static func match(_ pattern: String, _ name: String) -> Bool {
+        match(pattern[...], name)
+    }
+
+    /// Whether `name` matches `pattern` (a slice of a longer glob, say).
+    public static func match(_ pattern: Substring, _ name: String) -> Bool {
         if pattern == "*" { return true }
         if pattern.isEmpty { return name.isEmpty }
         var p = pattern.utf8.makeIterator()

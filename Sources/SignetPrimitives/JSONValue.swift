@@ -197,6 +197,16 @@ extension JSONValue {
     /// Go's `encodeState.string`, over UTF-8 bytes.
     static func writeString(_ s: String, into out: inout [UInt8], escapeHTML: Bool) {
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: their bytes go out as they are, without a copy.
+        let plain = s.utf8.allSatisfy { b in
+            b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") && b != 0xE2
+                && !(escapeHTML && (b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b == UInt8(ascii: "&")))
+        }
+        if plain {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         let bytes = Array(s.utf8)
         var i = 0
         while i < bytes.count {
@@ -287,6 +297,8 @@ struct JSONTextParser {
     // check the subscripts as well).
     let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
+    /// The members of the objects being parsed, innermost last.
+    var members: [(String, JSONValue)] = []
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     mutating func parseDocument() throws -> JSONValue {
@@ -309,9 +321,12 @@ struct JSONTextParser {
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            var o: [String: JSONValue] = [:]
             skipWS()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
+            // Members gather on one stack shared by every nesting level, then fill a dictionary
+            // sized once: no rehashing as an object grows.
+            let first = members.count
+            defer { members.removeSubrange(first...) }
             while true {
                 skipWS()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected object key") }
@@ -320,11 +335,17 @@ struct JSONTextParser {
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 i += 1
                 skipWS()
-                o[k] = try parseValue(depth: depth + 1)
+                let v = try parseValue(depth: depth + 1)
+                members.append((k, v))
                 skipWS()
                 guard i < bytes.count else { throw fail("unexpected end of JSON") }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+                if bytes[i] == UInt8(ascii: "}") {
+                    i += 1
+                    var o = [String: JSONValue](minimumCapacity: members.count - first)
+                    for (key, value) in members[first...] { o[key] = value }  // a repeated key keeps its last value
+                    return .object(o)
+                }
                 throw fail("expected ',' or '}'")
             }
         case UInt8(ascii: "["):

@@ -7,6 +7,6 @@ struct SignetBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signet-bench",
         abstract: "Signet benchmarks: print figures for the speed and memory goals.",
-        subcommands: [PolicyBenchmark.self, VariablesBenchmark.self, KMSBenchmark.self]
+        subcommands: [PolicyBenchmark.self, VariablesBenchmark.self, KMSBenchmark.self, AdmissionBenchmark.self]
     )
 }

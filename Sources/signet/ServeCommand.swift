@@ -120,6 +120,10 @@ struct ServeCommand: AsyncParsableCommand {
           help: "Run Swift concurrency on the server's event loops (no thread hop per admission).")
     var nioExecutor = true
 
+    @Flag(name: .customLong("immediate-reviews"), inversion: .prefixedNo,
+          help: "Answer warm reviews (every verification cached, nothing to read) on the event loop, before the router.")
+    var immediateReviews = true
+
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var vault: VaultLoginFlags
 
@@ -181,7 +185,8 @@ struct ServeCommand: AsyncParsableCommand {
                 connections: ConnectionLimits(maxConnections: maxConnections,
                                               requestReadTimeout: .milliseconds(Int64(requestReadTimeout * 1000)),
                                               idleTimeout: .milliseconds(Int64(idleTimeout * 1000))),
-                metricsHost: metricsListener?.host, metricsPort: metricsListener?.port ?? 0),
+                metricsHost: metricsListener?.host, metricsPort: metricsListener?.port ?? 0,
+                immediateReviews: immediateReviews),
             limits: .init(maxImagesPerRequest: maxImagesPerRequest, imageConcurrency: verificationConcurrency,
                           serverConcurrency: serverVerificationConcurrency),
             cacheTTL: .milliseconds(Int64(cacheTTL * 1000)), cacheCapacity: cacheSize,

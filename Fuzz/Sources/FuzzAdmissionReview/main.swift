@@ -1,6 +1,7 @@
 // AdmissionReview bodies as the webhook receives them: `AdmissionReview(parsing:)`, then the
 // whole decision path (`AdmissionController.review`, with a fixed policy set and no registry)
-// and the reply (`replyData()`), as AdmissionServer.review does for each POST.
+// and the reply (`replyData()`), as AdmissionServer.review does for each POST; and the same
+// decision through `reviewImmediately`, the warm path answered on the event loop.
 import Foundation
 import FuzzSupport
 import SignetPrimitives
@@ -128,6 +129,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let group: PolicyGroup = size % 3 == 0 ? .all : (size % 3 == 1 ? .fail : .ignore)
     let reply = Fuzz.blocking {
         await controller.review(request, phase: phase, group: group, deadline: .now + .seconds(5))
+    }
+    // The warm path (ImmediateReviewHandler) answers exactly as the full pipeline does.
+    if let immediate = controller.reviewImmediately(request, phase: phase, group: group) {
+        Fuzz.invariant(immediate == reply, "the immediate answer differs from the full one")
     }
     guard let out = try? AdmissionReview.reply(reply).replyData() else {
         Fuzz.invariant(false, "reply does not encode")

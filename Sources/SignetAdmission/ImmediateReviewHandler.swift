@@ -1,0 +1,203 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+import SignetPrimitives
+
+/// Answers warm admission reviews on the event loop, in the connection's pipeline, before they
+/// reach the router (`AdmissionServer.makeApplication` adds it after the HTTP codec).
+///
+/// A review whose answer needs no waiting (every verification in the cache, no cluster or
+/// registry read: `AdmissionReviewer.reviewImmediately`) is answered here, synchronously, as
+/// soon as its body has arrived: no task, no hop between the event loop and the router's task,
+/// no async writer. Everything else goes on, untouched, to the router and `AdmissionServer.review`:
+/// requests that must wait, other paths and methods, `Connection: close`, `Expect`, bodies without
+/// a length or larger than `maxCollected`, and reviews that do not parse (the router answers those
+/// with its 400). Both paths run the same stages and the same decision, and record the same metrics.
+///
+/// HTTP/1.1 pipelining: responses leave in request order (RFC 9112 section 9.3.2). While a request
+/// handed to the router has not been answered, the next ones are handed on as well.
+final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// Bodies collected here at most; larger reviews take the router's path (which allows up to
+    /// `maxBodySize`). Pods and Deployments are a few KiB.
+    static let maxCollected = 256 * 1024
+
+    /// The review paths: `/validate`, `/mutate` and their `/fail` and `/ignore` forms.
+    static let routes: [String: (phase: AdmissionPhase, group: PolicyGroup)] = {
+        var routes: [String: (phase: AdmissionPhase, group: PolicyGroup)] = [:]
+        for phase in [AdmissionPhase.validate, .mutate] {
+            for group in PolicyGroup.allCases {
+                routes[AdmissionServer.path(phase, group)] = (phase, group)
+            }
+        }
+        return routes
+    }()
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// Collecting the body of a review that may be answered here.
+        case collecting(head: HTTPRequest, path: String, body: ByteBuffer, start: ContinuousClock.Instant)
+        /// Handing the parts of the current request on to the router.
+        case passing
+    }
+
+    private let reviewer: any AdmissionReviewer
+    private let metrics: AdmissionMetrics
+    private let limit: Int
+    private let serverName: String
+    private var state = State.idle
+    /// Requests handed to the router whose response has not ended.
+    private var routed = 0
+    /// A quiesce event (graceful shutdown) that arrived while a body was being collected: passed
+    /// on once that request is answered or handed on.
+    private var heldQuiesce: ChannelShouldQuiesceEvent?
+    private var date = HTTPDateCache()
+
+    init(reviewer: any AdmissionReviewer, metrics: AdmissionMetrics, maxBodySize: Int, serverName: String) {
+        self.reviewer = reviewer
+        self.metrics = metrics
+        self.limit = min(maxBodySize, Self.maxCollected)
+        self.serverName = serverName
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .idle:
+            guard case .head(let head) = part else { context.fireChannelRead(data); return }
+            if routed == 0, let (path, length) = eligible(head) {
+                state = .collecting(head: head, path: path, body: context.channel.allocator.buffer(capacity: length), start: .now)
+            } else {
+                hand(context, data)
+            }
+        case .passing:
+            if case .end = part { state = .idle }
+            context.fireChannelRead(data)
+        case .collecting(let head, let path, var body, let start):
+            switch part {
+            case .head:
+                // Cannot happen (the codec ends every request); hand everything on rather than guess.
+                handOn(context, head: head, body: body, end: false)
+                hand(context, data)
+            case .body(let chunk):
+                state = .idle  // drop the buffer's second reference before appending
+                if body.readableBytes + chunk.readableBytes > limit {
+                    handOn(context, head: head, body: body, end: false)
+                    hand(context, wrapInboundOut(.body(chunk)))
+                } else {
+                    body.writeImmutableBuffer(chunk)
+                    state = .collecting(head: head, path: path, body: body, start: start)
+                }
+            case .end:
+                state = .idle
+                if let route = Self.routes[path], let reply = answer(body, path: path, route: route) {
+                    respond(context, reply)
+                    metrics.request(path: path, code: 200, duration: ContinuousClock.now - start)
+                } else {
+                    handOn(context, head: head, body: body, end: true)
+                }
+                releaseQuiesce(context)
+            }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), routed > 0 { routed -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let quiesce = event as? ChannelShouldQuiesceEvent, case .collecting = state {
+            heldQuiesce = quiesce
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: - Steps
+
+    /// The route path and body length of a request that may be answered here, or nil.
+    private func eligible(_ head: HTTPRequest) -> (String, Int)? {
+        guard head.method == .post, let target = head.path else { return nil }
+        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+        guard Self.routes[path] != nil,
+              let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length >= 0, length <= limit,
+              head.headerFields[.expect] == nil,
+              !(head.headerFields[.connection]?.lowercased().contains("close") ?? false),
+              AdmissionServer.isJSONMediaType(head.headerFields[.contentType] ?? "") else { return nil }
+        return (path, length)
+    }
+
+    /// The reply bytes when the reviewer can answer without waiting; nil: the router's path.
+    private func answer(_ body: ByteBuffer, path: String, route: (phase: AdmissionPhase, group: PolicyGroup)) -> Data? {
+        guard let review = try? body.withUnsafeReadableBytes({ try AdmissionReview(parsingBytes: $0) }),
+              let request = review.request,
+              let response = reviewer.reviewImmediately(request, phase: route.phase, group: route.group),
+              let data = try? AdmissionReview.reply(response).replyData() else { return nil }
+        metrics.response(path: path, allowed: response.allowed)
+        return data
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ reply: Data) {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(reply.count)
+        fields[.date] = date.now()
+        fields[.server] = serverName
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: reply))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// Hands a collected request on to the router.
+    private func handOn(_ context: ChannelHandlerContext, head: HTTPRequest, body: ByteBuffer, end: Bool) {
+        hand(context, wrapInboundOut(.head(head)))
+        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        if end {
+            state = .idle
+            context.fireChannelRead(wrapInboundOut(.end(nil)))
+        }
+    }
+
+    /// Passes a part on; a head starts a routed request.
+    private func hand(_ context: ChannelHandlerContext, _ data: NIOAny) {
+        if case .head = unwrapInboundIn(data) {
+            routed += 1
+            state = .passing
+        }
+        context.fireChannelRead(data)
+    }
+
+    private func releaseQuiesce(_ context: ChannelHandlerContext) {
+        guard let event = heldQuiesce else { return }
+        heldQuiesce = nil
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// The `Date` header value (RFC 9110 section 5.6.7, IMF-fixdate), formatted once per second.
+struct HTTPDateCache {
+    private var second = -1
+    private var text = ""
+
+    mutating func now() -> String {
+        var t = time(nil)
+        guard Int(t) != second else { return text }
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let weekday = days[Int(max(0, min(6, parts.tm_wday)))]
+        let month = months[Int(max(0, min(11, parts.tm_mon)))]
+        text = "\(weekday), \(two(parts.tm_mday)) \(month) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        second = Int(t)
+        return text
+    }
+}
