@@ -53,35 +53,24 @@ echo "== image $REG/bench/app:v1 = $DIGEST, signed" >&2
 
 # --- policy, certificate, server -----------------------------------------------------------------
 mkdir -p "$WORK/policies"
-{
-  cat <<YML
-apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata:
-  name: require-signed-images
-spec:
-  validationFailureAction: Enforce
-  webhookTimeoutSeconds: 10
-  rules:
-    - name: verify-signature
-      match:
-        any:
-          - resources:
-              kinds: [Pod]
-      verifyImages:
-        - imageReferences: ["$REG/*"]
-          attestors:
-            - entries:
-                - keys:
-                    rekor: {ignoreTlog: true}
-                    publicKeys: |-
-YML
-  sed 's/^/                      /' "$WORK/cosign.pub"
-} > "$WORK/policies/policy.yaml"
+# The policy and review templates are shared with `signet-bench admission` (scripts/bench-fixtures/admission).
+FIXTURES=scripts/bench-fixtures/admission
+python3 - "$FIXTURES/require-signed-images.yaml" "$REG" "$WORK/cosign.pub" > "$WORK/policies/policy.yaml" <<'PY'
+import sys
+template, registry, key = open(sys.argv[1]).read(), sys.argv[2], open(sys.argv[3]).read().strip().splitlines()
+out = []
+for line in template.splitlines():
+    if "@PUBLIC_KEY@" in line:
+        indent = line[:line.index("@PUBLIC_KEY@")]
+        out += [indent + k for k in key]
+    else:
+        out.append(line.replace("@REGISTRY@", registry))
+print("\n".join(out))
+PY
 "$BIN" cert --dns localhost --dns 127.0.0.1 --out-dir "$WORK/certs" >/dev/null 2>&1
 
 review() { # $1 image
-  printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"bench-uid","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"bench","name":"bench-pod","operation":"CREATE","userInfo":{"username":"bench","groups":["system:authenticated"]},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bench-pod","namespace":"bench","labels":{"app":"bench"}},"spec":{"containers":[{"name":"app","image":"%s","resources":{"limits":{"cpu":"100m","memory":"64Mi"}}}]}}}}' "$1"
+  sed "s|@IMAGE@|$1|" "$FIXTURES/review.json"
 }
 review "$REG/bench/app:v1@$DIGEST" > "$WORK/pinned.json"
 review "$REG/bench/app:v1" > "$WORK/tag.json"

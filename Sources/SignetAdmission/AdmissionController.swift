@@ -24,10 +24,6 @@ public final class AdmissionController: AdmissionReviewer {
     public let verification: VerificationService?
     public let metrics: AdmissionMetrics
     public let violations: ViolationStore
-    public let engineConfiguration: PolicyEngine.Configuration
-    /// True when `engineConfiguration` was given: the loaded engines (built with the default
-    /// configuration) are then rebuilt with it for their verifyImages rules.
-    let reconfiguresEngines: Bool
     /// Namespace labels and RBAC roles, asked only when a policy needs them; nil when the server
     /// runs without Kubernetes API access (those rules then report an error).
     public let cluster: (any ClusterLookup)?
@@ -61,7 +57,7 @@ public final class AdmissionController: AdmissionReviewer {
     }
 
     public init(policies: PolicyStore, verification: VerificationService?, metrics: AdmissionMetrics,
-                violations: ViolationStore, engineConfiguration: PolicyEngine.Configuration? = nil,
+                violations: ViolationStore,
                 cluster: (any ClusterLookup)? = nil, imageData: (any ImageDataProvider)? = nil, limits: Limits = Limits(),
                 clusterData: ClusterDataSource? = nil, celHTTP: CELHTTPClient? = nil, logger: Logger) {
         self.imageData = imageData
@@ -74,8 +70,6 @@ public final class AdmissionController: AdmissionReviewer {
         self.verification = verification
         self.metrics = metrics
         self.violations = violations
-        self.engineConfiguration = engineConfiguration ?? .init()
-        self.reconfiguresEngines = engineConfiguration != nil
         self.logger = logger
     }
 
@@ -114,7 +108,9 @@ public final class AdmissionController: AdmissionReviewer {
         guard !wantsClusterContext(request, admission: admission, needs: set.clusterContextNeeds),
               set.clusterDataNeeds.isEmpty, !(imageData != nil && set.needsImageData) else { return nil }
         let decision: AdmissionDecision
-        switch plan(object, admission: admission, set: set, configuration: engineConfiguration, rebuildEngines: false, fixed: [:]) {
+        // The loaded engines as they are: nothing is added to their configuration on this path.
+        let configuration = PolicyEngine.Configuration()
+        switch plan(object, admission: admission, set: set, configuration: configuration, rebuildEngines: false, fixed: [:]) {
         case .tooManyImages(let count):
             decision = tooManyImages(request, count)
         case .planned(let planned):
@@ -125,7 +121,7 @@ public final class AdmissionController: AdmissionReviewer {
                 results = cached
             }
             let engine = evaluatePlanned(object, admission: admission, set: set, engines: planned.engines, fixed: [:],
-                                         configuration: engineConfiguration, verifications: results,
+                                         configuration: configuration, verifications: results,
                                          secondPass: phase == .validate ? .asSubmitted : .afterMutation)
             decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
         }
@@ -275,7 +271,7 @@ public final class AdmissionController: AdmissionReviewer {
         // 0. Image data, for the policies that read it: fetched before the pure evaluation, within
         // the deadline (at most 64 images, 8 at a time); what could not be read is reported by the
         // rules that needed it.
-        var configuration = engineConfiguration
+        var configuration = PolicyEngine.Configuration()  // the loaded engines' own
         let withImageData = imageData != nil && set.needsImageData
         if withImageData, let imageData {
             let references = PrefetchedImageData.containerImages(of: object)
@@ -328,8 +324,7 @@ public final class AdmissionController: AdmissionReviewer {
         var seen = Set<ImageVerificationRequest>()
         var images = Set<Reference>()
         for (index, lp) in set.policies.enumerated() {
-            let engine = rebuildEngines || (reconfiguresEngines && set.engines[index].hasVerifyImages)
-                ? set.engines[index].with(verifier: nil, configuration: configuration) : set.engines[index]
+            let engine = rebuildEngines ? set.engines[index].with(verifier: nil, configuration: configuration) : set.engines[index]
             engines.append(engine)
             guard fixed[index] == nil, engine.hasVerifyImages else { continue }
             for request in engine.verificationPlan(object, admission: admission).requests where seen.insert(request).inserted {
@@ -373,11 +368,8 @@ public final class AdmissionController: AdmissionReviewer {
     /// The cached results of every planned verification (scoped to `pullSecrets` as `verifyAll`
     /// scopes them), or nil when one is not cached: no task, no timer, no call.
     func cachedResults(_ planned: [PlannedVerification], pullSecrets: [RegistrySecretReference]) -> VerificationResults? {
+        guard let verification else { return Self.withoutVerifier(planned) }
         var results: VerificationResults = [:]
-        guard let verification else {
-            for item in planned { results[item.request] = .error("no image verifier is configured") }
-            return results
-        }
         for item in planned {
             let request = pullSecrets.isEmpty ? item.request : item.request.adding(pullSecrets: pullSecrets)
             guard let hit = verification.cachedResult(request, policy: item.owner, version: item.version) else { return nil }
@@ -386,15 +378,19 @@ public final class AdmissionController: AdmissionReviewer {
         return results
     }
 
+    /// Every planned request answered with an error: the server has no image verifier.
+    static func withoutVerifier(_ planned: [PlannedVerification]) -> VerificationResults {
+        var results: VerificationResults = [:]
+        for item in planned { results[item.request] = .error("no image verifier is configured") }
+        return results
+    }
+
     /// Verifies the planned requests: grouped by image (one registry pass for all its keys), at
     /// most `imageConcurrency` images at once, each waiting for a server-wide slot, all bounded by
     /// `deadline`. Every request gets a typed result; nothing throws.
     func verifyAll(_ planned: [PlannedVerification], deadline: ContinuousClock.Instant) async -> VerificationResults {
+        guard let verification else { return Self.withoutVerifier(planned) }
         var results: VerificationResults = [:]
-        guard let verification else {
-            for item in planned { results[item.request] = .error("no image verifier is configured") }
-            return results
-        }
         // Warm path: digest references already verified need no task, no timer, no call.
         var groups: [String: [PlannedVerification]] = [:]
         var order: [String] = []

@@ -61,6 +61,11 @@ public final class AdmissionMetrics: Sendable {
         counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", String(allowed))]).increment()
     }
 
+    /// Counts a review answered on the event loop (`ImmediateReviewHandler`), without the router.
+    public func immediateReview(path: String) {
+        counter("admission_immediate_reviews", "total", "Reviews answered on the event loop (warm path) by path", [("path", path)]).increment()
+    }
+
     /// Counts one rule result.
     public func decision(policy: String, rule: String, result: String) {
         counter("admission_decisions", "total", "Rule results by policy, rule and result",

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SignetPolicy
 import SignetPrimitives
 
@@ -32,6 +33,11 @@ public struct AdmissionReview: Sendable, Hashable {
     /// Parses an AdmissionReview from bytes in place (the request body's network buffer: no copy).
     public init(parsingBytes bytes: UnsafeRawBufferPointer) throws {
         try self.init(parsing: try Self.parseBody(bytes))
+    }
+
+    /// Parses an AdmissionReview from a request body as the server received it, in place.
+    public init(parsing buffer: ByteBuffer) throws {
+        try self.init(parsing: try buffer.withUnsafeReadableBytes { try Self.parseBody($0) })
     }
 
     static func parseBody(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {

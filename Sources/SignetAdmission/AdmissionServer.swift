@@ -289,7 +289,7 @@ public struct AdmissionServer: Sendable {
         }
         let review: AdmissionReview
         do {
-            review = try body.withUnsafeReadableBytes { try AdmissionReview(parsingBytes: $0) }
+            review = try AdmissionReview(parsing: body)
         } catch let error as SignetAdmissionError {
             return badRequest(path, error.message)
         } catch {

@@ -136,11 +136,12 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// The reply bytes when the reviewer can answer without waiting; nil: the router's path.
     private func answer(_ body: ByteBuffer, path: String, route: (phase: AdmissionPhase, group: PolicyGroup)) -> Data? {
-        guard let review = try? body.withUnsafeReadableBytes({ try AdmissionReview(parsingBytes: $0) }),
+        guard let review = try? AdmissionReview(parsing: body),
               let request = review.request,
               let response = reviewer.reviewImmediately(request, phase: route.phase, group: route.group),
               let data = try? AdmissionReview.reply(response).replyData() else { return nil }
         metrics.response(path: path, allowed: response.allowed)
+        metrics.immediateReview(path: path)
         return data
     }
 

@@ -326,25 +326,24 @@ public struct KyvernoImage: Sendable, Hashable {
 
     /// A registry host as a runtime resolves it: lowercase, without the HTTPS default port, Docker
     /// Hub's aliases as `docker.io`.
-    static func normalizedHost(_ host: String) -> String {
-        var h = host
-        if h.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { h = h.lowercased() }
+    static func normalizedHost(_ host: String) -> String { renormalizedHost(host[...]) ?? host }
+
+    /// `normalizedHost`, or nil when `host` is already normal (most are: then nothing is copied).
+    static func renormalizedHost(_ host: Substring) -> String? {
+        let upper = host.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+        let alias = host.hasSuffix(".docker.io") && dockerHubAliases.contains(String(host))
+        guard upper || alias || host.hasSuffix(":443") else { return nil }
+        var h = upper ? host.lowercased() : String(host)
         if h.hasSuffix(":443") { h.removeLast(4) }
         if dockerHubAliases.contains(h) { h = "docker.io" }
-        return h
+        return h == host ? nil : h
     }
 
     /// The glob with its host part normalized like an image's (wildcards untouched).
     static func normalizedGlob(_ glob: String) -> String {
-        guard let slash = glob.utf8.firstIndex(of: UInt8(ascii: "/")) else { return glob }
-        let host = glob[..<slash]
-        // Most hosts are already normal (what `normalizedHost` would leave alone): no copy.
-        if !host.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }), !host.hasSuffix(":443"),
-           host != "index.docker.io", host != "registry-1.docker.io" {
-            return glob
-        }
-        let normalized = normalizedHost(String(host))
-        return normalized == host ? glob : normalized + glob[slash...]
+        guard let slash = glob.utf8.firstIndex(of: UInt8(ascii: "/")),
+              let host = renormalizedHost(glob[..<slash]) else { return glob }
+        return host + glob[slash...]
     }
 
     /// Other spellings of this image that name the same thing: the normalized host, and on Docker

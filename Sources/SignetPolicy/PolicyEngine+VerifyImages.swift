@@ -41,19 +41,11 @@ extension PolicyEngine {
                 if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
                 guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
                 if exceptionKeys(plan.policy, rp.rule, subject, resource: resource, admission: admission) != nil || !rp.rule.unsupported.isEmpty { continue }
-                // variables in verifyImages are substituted first (the evaluation does the same);
-                // a rule without variables is used as loaded, uncopied
-                let verifyImages: [ImageVerification]
-                var ruleImages = images
-                if rp.rule.verifyImagesSource == nil && rp.rule.imageExtractors == nil {
-                    verifyImages = rp.rule.verifyImages
-                } else {
-                    guard case .success(let rule) = substitutedVerifyImages(rp.rule, policy: plan.policy, resource: resource, admission: admission) else { continue }
-                    verifyImages = rule.verifyImages
-                    // A rule's imageExtractors replace the standard images (ImageExtractors.swift)
-                    if rule.imageExtractors != nil { ruleImages = (try? rule.images(in: resource, kind: info.kind)) ?? [] }
-                }
-                for iv in verifyImages where !iv.attestors.isEmpty || !iv.attestations.isEmpty {
+                // variables in verifyImages are substituted first (the evaluation does the same)
+                guard case .success(let rule) = substitutedVerifyImages(rp.rule, policy: plan.policy, resource: resource, admission: admission) else { continue }
+                // A rule's imageExtractors replace the standard images (ImageExtractors.swift)
+                let ruleImages = rule.imageExtractors == nil ? images : ((try? rule.images(in: resource, kind: info.kind)) ?? [])
+                for iv in rule.verifyImages where !iv.attestors.isEmpty || !iv.attestations.isEmpty {
                     for img in ruleImages where img.matchesAny(iv.imageReferences) && !img.matchesAny(iv.skipImageReferences) {
                         guard let reference = Reference.parsedIfValid(img.string) else { continue }
                         for set in iv.attestors {

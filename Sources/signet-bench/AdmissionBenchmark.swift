@@ -27,46 +27,39 @@ struct AdmissionBenchmark: AsyncParsableCommand {
         }
     }
 
-    static let policy = #"""
-    apiVersion: kyverno.io/v1
-    kind: ClusterPolicy
-    metadata:
-      name: require-signed-images
-    spec:
-      validationFailureAction: Enforce
-      webhookTimeoutSeconds: 10
-      rules:
-        - name: verify-signature
-          match:
-            any:
-              - resources:
-                  kinds: [Pod]
-          verifyImages:
-            - imageReferences: ["registry.example.com:5000/*"]
-              attestors:
-                - entries:
-                    - keys:
-                        rekor: {ignoreTlog: true}
-                        publicKeys: |-
-                          -----BEGIN PUBLIC KEY-----
-                          MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH8YakVeq6hwREqu2unLfi2NdfH2R
-                          tkL+mmB6aFfe6XUUwT3fCNbohTJinc/aXHZyo51yEH3Rqtp4Z93jUgvs0w==
-                          -----END PUBLIC KEY-----
-    """#
+    @Option(help: "Policy and review templates, shared with scripts/bench-admission.")
+    var fixtures = "scripts/bench-fixtures/admission"
 
-    /// The body scripts/bench-admission posts (bench-lib.sh `review`), with this registry.
-    static let body = Data(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"bench-uid","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"bench","name":"bench-pod","operation":"CREATE","userInfo":{"username":"bench","groups":["system:authenticated"]},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bench-pod","namespace":"bench","labels":{"app":"bench"}},"spec":{"containers":[{"name":"app","image":"registry.example.com:5000/bench/app:v1@sha256:fcb3e944a8f865b0bf01144adba562f3d8194a86678da3682a3c38adc6e16721","resources":{"limits":{"cpu":"100m","memory":"64Mi"}}}]}}}}"#.utf8)
+    static let registry = "registry.example.com:5000"
+    static let publicKey = """
+        -----BEGIN PUBLIC KEY-----
+        MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH8YakVeq6hwREqu2unLfi2NdfH2R
+        tkL+mmB6aFfe6XUUwT3fCNbohTJinc/aXHZyo51yEH3Rqtp4Z93jUgvs0w==
+        -----END PUBLIC KEY-----
+        """
+
+    /// The policy template with the registry and the key (indented as its `@PUBLIC_KEY@` line).
+    static func policy(_ template: String) -> String {
+        template.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let at = line.range(of: "@PUBLIC_KEY@") else { return line.replacingOccurrences(of: "@REGISTRY@", with: registry) }
+            let indent = line[..<at.lowerBound]
+            return publicKey.split(separator: "\n").map { indent + $0 }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
 
     func run() async throws {
-        let loaded = try PolicyLoader().load(yaml: Self.policy)
+        let template = try String(contentsOfFile: fixtures + "/require-signed-images.yaml", encoding: .utf8)
+        let review = try String(contentsOfFile: fixtures + "/review.json", encoding: .utf8)
+        let body = Data(review.replacingOccurrences(of: "@IMAGE@", with: Self.registry
+            + "/bench/app:v1@sha256:fcb3e944a8f865b0bf01144adba562f3d8194a86678da3682a3c38adc6e16721").utf8)
+        let loaded = try PolicyLoader().load(yaml: Self.policy(template))
         let set = PolicySet(policies: loaded.policies.map { LoadedPolicy(policy: $0, version: "bench") })
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let controller = AdmissionController(policies: PolicyStore(fixed: set),
                                              verification: VerificationService(verifier: Verified(), resolver: Verified()),
                                              metrics: AdmissionMetrics(), violations: ViolationStore(), logger: logger)
-        let body = Self.body
         func parse() throws -> AdmissionRequest {
-            guard let request = try body.withUnsafeBytes({ try AdmissionReview(parsingBytes: $0) }).request else {
+            guard let request = try AdmissionReview(parsing: body).request else {
                 throw ValidationError("the bench review has no request")
             }
             return request
@@ -99,7 +92,7 @@ struct AdmissionBenchmark: AsyncParsableCommand {
                 n += 200
             }
             full = (clock.now - start) / .microseconds(1) / Double(n)
-            precondition(bytes > 0)
+            guard bytes > 0 else { throw ValidationError("no reply was written") }
         }
         print(String(format: "floor: parse the review + write a reply       %6.1f us", floor))
         print(String(format: "warm path: parse + reviewImmediately + reply  %6.1f us  (%5.1f us beyond the floor)", immediate, immediate - floor))
@@ -117,7 +110,7 @@ struct AdmissionBenchmark: AsyncParsableCommand {
             for _ in 0..<500 { try body(&bytes) }
             n += 500
         }
-        precondition(bytes > 0)
+        guard bytes > 0 else { throw ValidationError("no reply was written") }
         return (clock.now - start) / .microseconds(1) / Double(n)
     }
 }

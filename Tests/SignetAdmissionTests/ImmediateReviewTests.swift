@@ -119,6 +119,7 @@ struct ImmediateReviewTests {
         let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
         #expect(exposition.contains(#"signet_admission_requests_total{path="/validate",code="200"} 1"#))
         #expect(exposition.contains(#"signet_admission_responses_total{path="/validate",allowed="true"} 1"#))
+        #expect(exposition.contains(#"signet_admission_immediate_reviews_total{path="/validate"} 1"#))
         _ = try channel.finish()
     }
 
@@ -217,7 +218,7 @@ struct ImmediateReviewTests {
         cases.append(("delete", delete, false, true))
         for phase in [AdmissionPhase.validate, .mutate] {
             for (name, builder, cold, cached) in cases {
-                let request = try #require(try builder.reviewData.withUnsafeBytes { try AdmissionReview(parsingBytes: $0) }.request)
+                let request = try #require(try AdmissionReview(parsing: builder.reviewData).request)
                 if cold && phase == .validate {
                     #expect(h.controller.reviewImmediately(request, phase: phase, group: .all) == nil, "\(name)")
                 }
@@ -229,7 +230,8 @@ struct ImmediateReviewTests {
         await h.stop()
     }
 
-    /// Over HTTPS, a warm review is answered with the same bytes whichever path it takes.
+    /// Over HTTPS, the first review verifies (routed), the second is answered on the event loop,
+    /// with the same bytes.
     @Test func warmReviewsOverHTTPSMatchTheRoutedAnswer() async throws {
         let h = try await ControllerHarness.start([TestPolicies.verifyImages()])
         h.registry.sign(WebhookDecisionTests.signedDigest)
@@ -241,6 +243,7 @@ struct ImmediateReviewTests {
         #expect(second.response?["allowed"] == true)
         let metrics = try await h.hook.metrics("/metrics").text
         #expect(metrics.contains(#"signet_admission_requests_total{path="/validate",code="200"} 2"#))
+        #expect(metrics.contains(#"signet_admission_immediate_reviews_total{path="/validate"} 1"#))
         await h.stop()
     }
 }
