@@ -107,26 +107,48 @@ public final class AdmissionController: AdmissionReviewer {
         }
         guard !wantsClusterContext(request, admission: admission, needs: set.clusterContextNeeds),
               set.clusterDataNeeds.isEmpty, !(imageData != nil && set.needsImageData) else { return nil }
-        let decision: AdmissionDecision
         // The loaded engines as they are: nothing is added to their configuration on this path.
         let configuration = PolicyEngine.Configuration()
-        switch plan(object, admission: admission, set: set, configuration: configuration, rebuildEngines: false, fixed: [:]) {
-        case .tooManyImages(let count):
-            decision = tooManyImages(request, count)
-        case .planned(let planned):
-            var results: VerificationResults = [:]
-            if !planned.verifications.isEmpty {
-                guard let cached = cachedResults(planned.verifications, pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
-                else { return nil }
-                results = cached
+        let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
+        let engine: EngineResponse
+        if readsCacheWhileEvaluating(object, set: set) {
+            // No plan: the evaluation asks the cache for exactly the results it reads. The plan
+            // would only add the image limit, which the object's image count already keeps.
+            let lookup = CachedVerificationLookup(verification: verification,
+                                                  pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
+            engine = evaluatePlanned(object, admission: admission, set: set, engines: set.engines, fixed: [:],
+                                     configuration: configuration, verifications: [:], lookup: lookup, secondPass: secondPass)
+            guard !lookup.missed else { return nil }
+        } else {
+            switch plan(object, admission: admission, set: set, configuration: configuration, rebuildEngines: false, fixed: [:]) {
+            case .tooManyImages(let count):
+                let decision = tooManyImages(request, count)
+                record(decision, request: request, phase: phase)
+                return decision.response
+            case .planned(let planned):
+                var results: VerificationResults = [:]
+                if !planned.verifications.isEmpty {
+                    guard let cached = cachedResults(planned.verifications, pullSecrets: RegistrySecretReference.imagePullSecrets(of: object))
+                    else { return nil }
+                    results = cached
+                }
+                engine = evaluatePlanned(object, admission: admission, set: set, engines: planned.engines, fixed: [:],
+                                         configuration: configuration, verifications: results, secondPass: secondPass)
             }
-            let engine = evaluatePlanned(object, admission: admission, set: set, engines: planned.engines, fixed: [:],
-                                         configuration: configuration, verifications: results,
-                                         secondPass: phase == .validate ? .asSubmitted : .afterMutation)
-            decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
         }
+        let decision = AdmissionDecision.decide(request: request, phase: phase, engine: engine)
         record(decision, request: request, phase: phase)
         return decision.response
+    }
+
+    /// Whether the warm path may skip the plan: the set verifies only standard container images
+    /// (so every planned image is one of them) and the object names no more than the per-request
+    /// limit (so the plan would not deny it). No verifyImages at all: nothing to plan either.
+    func readsCacheWhileEvaluating(_ object: JSONValue, set: PolicySet) -> Bool {
+        guard set.verifiesStandardImagesOnly else { return false }
+        guard set.engines.contains(where: \.hasVerifyImages) else { return true }
+        let kind = object["kind"]?.stringValue ?? ""
+        return KyvernoImage.count(in: object, kind: kind) <= limits.maxImagesPerRequest
     }
 
     /// The first steps of every review: the loaded policies of `group`, the object to match and
@@ -346,21 +368,26 @@ public final class AdmissionController: AdmissionReviewer {
     }
 
     /// Step 3 (*evaluate*) for a set that reads no cluster data: a pure function of its arguments.
+    /// `lookup`: results are read from the cache as the evaluation asks, each under the policy
+    /// asking (the warm path without a plan); otherwise `results` holds them.
     func evaluatePlanned(_ object: JSONValue, admission: AdmissionInfo, set: PolicySet, engines: [PolicyEngine],
                          fixed: [Int: PolicyResult], configuration: PolicyEngine.Configuration,
-                         verifications results: VerificationResults, secondPass: SecondPassImages) -> EngineResponse {
+                         verifications results: VerificationResults, lookup: CachedVerificationLookup? = nil,
+                         secondPass: SecondPassImages) -> EngineResponse {
         var response = EngineResponse(resource: ResourceInfo(object), policies: [])
         response.policies.reserveCapacity(engines.count)
         for (index, engine) in engines.enumerated() {
             if let r = fixed[index] { response.policies.append(r); continue }
-            if let r = engine.evaluate(object, admission: admission, verifications: results, secondPass: secondPass).policies.first {
+            let verifications = lookup.map { VerificationResults(source: $0.asking(set.policies[index].policy.name, set.policies[index].version)) } ?? results
+            if let r = engine.evaluate(object, admission: admission, verifications: verifications, secondPass: secondPass).policies.first {
                 response.policies.append(r)
             }
         }
         // CEL policies: pure and synchronous under their cost budget (cluster data: the namespace labels looked up above)
         if let cel = set.celEngine {
+            let verifications = lookup.map { VerificationResults(source: $0.asking(Self.imagePolicyOwner, "")) } ?? results
             response.policies += cel.evaluate(object, admission: admission, context: configuration.cel,
-                                              verifications: results, secondPass: secondPass)
+                                              verifications: verifications, secondPass: secondPass)
         }
         return response
     }
@@ -378,10 +405,61 @@ public final class AdmissionController: AdmissionReviewer {
         return results
     }
 
+    /// The warm path's verification results, read from the cache while the evaluation runs (on
+    /// one event loop, synchronously). A request is read once, under the first policy asking (the
+    /// plan, too, keeps a request shared by policies under the first); `missed` tells that some
+    /// result was not cached, and the review must take the full path.
+    final class CachedVerificationLookup: Sendable {
+        let verification: VerificationService?
+        let pullSecrets: [RegistrySecretReference]
+        private let state = Mutex<(read: [ImageVerificationRequest: ImageVerificationResult], missed: Bool)>(([:], false))
+
+        init(verification: VerificationService?, pullSecrets: [RegistrySecretReference]) {
+            self.verification = verification
+            self.pullSecrets = pullSecrets
+        }
+
+        var missed: Bool { state.withLock { $0.missed } }
+
+        /// The source one policy's evaluation reads.
+        func asking(_ owner: String, _ version: String) -> some VerificationResultSource {
+            Asking(lookup: self, owner: owner, version: version)
+        }
+
+        struct Asking: VerificationResultSource {
+            let lookup: CachedVerificationLookup
+            let owner: String
+            let version: String
+            func result(for request: ImageVerificationRequest) -> ImageVerificationResult? {
+                lookup.result(for: request, owner: owner, version: version)
+            }
+        }
+
+        func result(for request: ImageVerificationRequest, owner: String, version: String) -> ImageVerificationResult? {
+            if let known = state.withLock({ $0.read[request] }) { return known }
+            let result: ImageVerificationResult
+            if let verification {
+                // Scoped to the object's pull secrets, as `verifyAll` scopes the request it verifies.
+                let scoped = pullSecrets.isEmpty ? request : request.adding(pullSecrets: pullSecrets)
+                guard let hit = verification.cachedResult(scoped, policy: owner, version: version) else {
+                    state.withLock { $0.missed = true }
+                    return nil
+                }
+                result = hit
+            } else {
+                result = AdmissionController.noVerifier
+            }
+            state.withLock { $0.read[request] = result }
+            return result
+        }
+    }
+
+    static let noVerifier = ImageVerificationResult.error("no image verifier is configured")
+
     /// Every planned request answered with an error: the server has no image verifier.
     static func withoutVerifier(_ planned: [PlannedVerification]) -> VerificationResults {
         var results: VerificationResults = [:]
-        for item in planned { results[item.request] = .error("no image verifier is configured") }
+        for item in planned { results[item.request] = noVerifier }
         return results
     }
 

@@ -27,26 +27,30 @@ public final class AdmissionMetrics: Sendable {
     private let histograms = SeriesCache<DurationHistogram>()
 
     private func counter(_ name: String, _ unit: String, _ help: String, _ labels: [(String, String)]) -> Counter {
-        counters.series(name, labels) { registry.makeCounter(descriptor: descriptor(name, unit, help), labels: labels) }
+        counters.series(name, labels) { registry.makeCounter(descriptor: Self.descriptor(name, unit, help), labels: labels) }
     }
 
     private func histogram(_ name: String, _ help: String, _ labels: [(String, String)]) -> DurationHistogram {
         histograms.series(name, labels) {
-            registry.makeDurationHistogram(descriptor: descriptor(name, "seconds", help), labels: labels, buckets: Self.latencyBuckets)
+            registry.makeDurationHistogram(descriptor: Self.descriptor(name, "seconds", help), labels: labels, buckets: Self.latencyBuckets)
         }
     }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        // Register the unlabelled families up front so /metrics lists them from the start.
+        // Registered up front so /metrics lists them from the start.
+        func cacheCounter(_ result: CacheResult) -> Counter {
+            registry.makeCounter(descriptor: Self.descriptor("verification_cache", "total", "Verification cache lookups: hit, miss, or shared with one in flight"),
+                                 labels: [("result", result.rawValue)])
+        }
+        cacheHits = cacheCounter(.hit)
+        cacheMisses = cacheCounter(.miss)
+        cacheShared = cacheCounter(.shared)
         _ = policiesLoaded
         _ = policyReloadErrors
-        cache(.hit, count: 0)
-        cache(.miss, count: 0)
-        cache(.shared, count: 0)
     }
 
-    private func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+    private static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "signet", metricName: name, unitName: unit, helpText: help)
     }
 
@@ -61,9 +65,31 @@ public final class AdmissionMetrics: Sendable {
         counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", String(allowed))]).increment()
     }
 
-    /// Counts a review answered on the event loop (`ImmediateReviewHandler`), without the router.
-    public func immediateReview(path: String) {
-        counter("admission_immediate_reviews", "total", "Reviews answered on the event loop (warm path) by path", [("path", path)]).increment()
+    /// The series a review answered on the event loop records (`request` with code 200,
+    /// `response` and `signet_admission_immediate_reviews_total`), looked up once per path by
+    /// `ImmediateReviewHandler`.
+    struct ImmediateSeries {
+        let requests: Counter
+        let duration: DurationHistogram
+        let allowed: Counter
+        let denied: Counter
+        let immediate: Counter
+
+        func record(allowed isAllowed: Bool, duration elapsed: Duration) {
+            (isAllowed ? allowed : denied).increment()
+            immediate.increment()
+            requests.increment()
+            duration.record(elapsed)
+        }
+    }
+
+    func immediateSeries(path: String) -> ImmediateSeries {
+        ImmediateSeries(
+            requests: counter("admission_requests", "total", "HTTP requests by path and status code", [("path", path), ("code", "200")]),
+            duration: histogram("admission_request_duration", "Admission request latency", [("path", path)]),
+            allowed: counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", "true")]),
+            denied: counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", "false")]),
+            immediate: counter("admission_immediate_reviews", "total", "Reviews answered on the event loop (warm path) by path", [("path", path)]))
     }
 
     /// Counts one rule result.
@@ -76,35 +102,43 @@ public final class AdmissionMetrics: Sendable {
     public enum CacheResult: String, Sendable { case hit, miss, shared }
 
     public func cache(_ result: CacheResult, count: Int64 = 1) {
-        counter("verification_cache", "total", "Verification cache lookups: hit, miss, or shared with one in flight",
-                [("result", result.rawValue)]).increment(by: count)
+        switch result {
+        case .hit: cacheHits.increment(by: count)
+        case .miss: cacheMisses.increment(by: count)
+        case .shared: cacheShared.increment(by: count)
+        }
     }
+
+    // Made once: a warm review counts a hit for every verification it reads.
+    private let cacheHits: Counter
+    private let cacheMisses: Counter
+    private let cacheShared: Counter
 
     /// Records the latency of one cold verification (registry and KMS round trips).
     public func verification(duration: Duration) {
-        registry.makeDurationHistogram(descriptor: descriptor("verification_duration", "seconds", "Cold image verification latency"),
+        registry.makeDurationHistogram(descriptor: Self.descriptor("verification_duration", "seconds", "Cold image verification latency"),
                                        labels: [], buckets: Self.latencyBuckets).record(duration)
     }
 
     /// Counts a verification that could not complete (registry, kms, timeout).
     public func verificationError(reason: String) {
-        registry.makeCounter(descriptor: descriptor("verification_errors", "total", "Verifications that could not complete, by reason"),
+        registry.makeCounter(descriptor: Self.descriptor("verification_errors", "total", "Verifications that could not complete, by reason"),
                              labels: [("reason", reason)]).increment()
     }
 
     var policiesLoaded: Gauge {
-        registry.makeGauge(descriptor: descriptor("policies", "loaded", "Policies currently enforced"))
+        registry.makeGauge(descriptor: Self.descriptor("policies", "loaded", "Policies currently enforced"))
     }
 
     var policyReloadErrors: Counter {
-        registry.makeCounter(descriptor: descriptor("policy_reload_errors", "total", "Policy reloads rejected (the last good set keeps serving)"))
+        registry.makeCounter(descriptor: Self.descriptor("policy_reload_errors", "total", "Policy reloads rejected (the last good set keeps serving)"))
     }
 
     public func policiesLoaded(_ count: Int) { policiesLoaded.set(Double(count)) }
     public func policyReloadFailed() { policyReloadErrors.increment() }
 
     public func tlsReload(success: Bool) {
-        registry.makeCounter(descriptor: descriptor("tls_reloads", "total", "TLS certificate reloads"),
+        registry.makeCounter(descriptor: Self.descriptor("tls_reloads", "total", "TLS certificate reloads"),
                              labels: [("result", success ? "success" : "error")]).increment()
     }
 

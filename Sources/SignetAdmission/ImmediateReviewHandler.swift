@@ -58,6 +58,7 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// on once that request is answered or handed on.
     private var heldQuiesce: ChannelShouldQuiesceEvent?
     private var date = HTTPDateCache()
+    private var seriesByPath: [String: AdmissionMetrics.ImmediateSeries] = [:]
 
     init(reviewer: any AdmissionReviewer, metrics: AdmissionMetrics, maxBodySize: Int, serverName: String) {
         self.reviewer = reviewer
@@ -96,9 +97,9 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
                 }
             case .end:
                 state = .idle
-                if let route = Self.routes[path], let reply = answer(body, path: path, route: route) {
+                if let route = Self.routes[path], let (reply, allowed) = answer(body, route: route) {
                     respond(context, reply)
-                    metrics.request(path: path, code: 200, duration: ContinuousClock.now - start)
+                    series(path).record(allowed: allowed, duration: ContinuousClock.now - start)
                 } else {
                     handOn(context, head: head, body: body, end: true)
                 }
@@ -125,24 +126,47 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The route path and body length of a request that may be answered here, or nil.
     private func eligible(_ head: HTTPRequest) -> (String, Int)? {
         guard head.method == .post, let target = head.path else { return nil }
-        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
-        guard Self.routes[path] != nil,
-              let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length >= 0, length <= limit,
-              head.headerFields[.expect] == nil,
-              !(head.headerFields[.connection]?.lowercased().contains("close") ?? false),
-              AdmissionServer.isJSONMediaType(head.headerFields[.contentType] ?? "") else { return nil }
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target
+        guard Self.routes[path] != nil else { return nil }
+        // One pass over the fields. A repeated Content-Length or Content-Type, an `Expect` or a
+        // `Connection: close` leaves the request to the router, as does a missing length.
+        var length: Int?
+        var json = false
+        for field in head.headerFields {
+            switch field.name {
+            case .contentLength:
+                guard length == nil, let n = Int(field.value), n >= 0, n <= limit else { return nil }
+                length = n
+            case .contentType:
+                guard !json, AdmissionServer.isJSONMediaType(field.value) else { return nil }
+                json = true
+            case .expect:
+                return nil
+            case .connection:
+                if field.value.lowercased().contains("close") { return nil }
+            default:
+                continue
+            }
+        }
+        guard let length, json else { return nil }
         return (path, length)
     }
 
     /// The reply bytes when the reviewer can answer without waiting; nil: the router's path.
-    private func answer(_ body: ByteBuffer, path: String, route: (phase: AdmissionPhase, group: PolicyGroup)) -> Data? {
+    private func answer(_ body: ByteBuffer, route: (phase: AdmissionPhase, group: PolicyGroup)) -> (Data, allowed: Bool)? {
         guard let review = try? AdmissionReview(parsing: body),
               let request = review.request,
               let response = reviewer.reviewImmediately(request, phase: route.phase, group: route.group),
               let data = try? AdmissionReview.reply(response).replyData() else { return nil }
-        metrics.response(path: path, allowed: response.allowed)
-        metrics.immediateReview(path: path)
-        return data
+        return (data, response.allowed)
+    }
+
+    /// The metric series of a review path (one of `routes`), looked up once per connection.
+    private func series(_ path: String) -> AdmissionMetrics.ImmediateSeries {
+        if let known = seriesByPath[path] { return known }
+        let made = metrics.immediateSeries(path: path)
+        seriesByPath[path] = made
+        return made
     }
 
     private func respond(_ context: ChannelHandlerContext, _ reply: Data) {

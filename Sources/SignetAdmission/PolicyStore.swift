@@ -38,6 +38,10 @@ public struct PolicySet: Sendable {
     public let celClusterDataNeeds: ClusterDataNeeds
     /// Everything the set reads from the API server (the union of the above).
     public let clusterDataNeeds: ClusterDataNeeds
+    /// Whether every image the set verifies is one of the object's standard container images
+    /// (no `imageExtractors`, no ImageValidatingPolicy): then their count bounds the plan's, and
+    /// the warm path can read the cache while evaluating, without planning first.
+    public let verifiesStandardImagesOnly: Bool
     /// The Fail and Ignore subsets, made once here: the `/validate/fail` and `/validate/ignore`
     /// paths ask for them on every admission.
     private let subsets: [PolicyGroup: PolicySet]
@@ -78,6 +82,7 @@ public struct PolicySet: Sendable {
         self.subsets = subsets
         self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
         self.clusterDataNeedsByEngine = engines.map(\.clusterPolicyDataNeeds)
+        self.verifiesStandardImagesOnly = !engines.contains(where: \.hasImageExtractors) && !(celEngine?.hasImagePolicies ?? false)
         self.celClusterDataNeeds = celEngine?.clusterDataNeeds ?? []
         self.clusterDataNeeds = clusterDataNeedsByEngine.reduce(into: celClusterDataNeeds) { $0.formUnion($1) }
     }

@@ -63,7 +63,7 @@ extension AdmissionController {
             plannedFor[s.request, default: []].append(item.request)
         }
         var out: VerificationResults = [:]
-        for (request, result) in await verifyAll(scoped, deadline: deadline) {
+        for (request, result) in await verifyAll(scoped, deadline: deadline).stored {
             for original in plannedFor[request] ?? [] { out[original] = result }
         }
         return out

@@ -139,7 +139,7 @@ extension KyvernoImage {
 
 extension PolicyEngine {
     /// True when some verifyImages rule has `imageExtractors` (custom kinds may carry images).
-    var hasImageExtractors: Bool { plans.contains { $0.imageRules.contains { $0.rule.imageExtractors != nil } } }
+    public var hasImageExtractors: Bool { plans.contains { $0.imageRules.contains { $0.rule.imageExtractors != nil } } }
 }
 
 extension Rule {

@@ -251,8 +251,39 @@ public struct VerificationPlan: Sendable {
     public var isEmpty: Bool { requests.isEmpty }
 }
 
-/// The results of a plan's verifications, by request.
-public typealias VerificationResults = [ImageVerificationRequest: ImageVerificationResult]
+/// The verification results an evaluation reads, by request: those obtained for a plan, and
+/// beyond them, when a `source` is given, whatever it answers as the evaluation asks (the
+/// webhook's warm path reads its cache this way, without planning first). A request neither
+/// holds reads as "verification did not run".
+public struct VerificationResults: Sendable, ExpressibleByDictionaryLiteral {
+    /// The results held.
+    public private(set) var stored: [ImageVerificationRequest: ImageVerificationResult]
+    /// Asked for the requests `stored` does not hold.
+    public let source: (any VerificationResultSource)?
+
+    public init(_ stored: [ImageVerificationRequest: ImageVerificationResult] = [:], source: (any VerificationResultSource)? = nil) {
+        self.stored = stored
+        self.source = source
+    }
+
+    public init(dictionaryLiteral elements: (ImageVerificationRequest, ImageVerificationResult)...) {
+        self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+
+    public subscript(request: ImageVerificationRequest) -> ImageVerificationResult? {
+        get { stored[request] ?? source?.result(for: request) }
+        set { stored[request] = newValue }
+    }
+
+    /// Whether no result is held (a source may still answer).
+    public var isEmpty: Bool { stored.isEmpty }
+}
+
+/// Answers verification requests while an evaluation runs (synchronously: nothing is awaited).
+public protocol VerificationResultSource: Sendable {
+    /// The result for `request`, or nil when there is none.
+    func result(for request: ImageVerificationRequest) -> ImageVerificationResult?
+}
 
 /// An image found in a resource, named the way Kyverno names it (`pkg/utils/image`).
 public struct KyvernoImage: Sendable, Hashable {
@@ -384,17 +415,35 @@ public struct KyvernoImage: Sendable, Hashable {
         var out: [KyvernoImage] = []
         // Runs on every admission: the pointer prefix is built once per field, not per image.
         let prefix = "/" + base.joined(separator: "/") + "/"
-        for field in ["initContainers", "containers", "ephemeralContainers"] {
+        for field in containerFields {
             guard let list = spec[field]?.arrayValue else { continue }
             let fieldPrefix = prefix + field + "/"
             for (i, c) in list.enumerated() {
-                // Blank images are skipped (Kyverno trims spaces); a byte test, no Foundation bridging.
-                guard let img = c["image"]?.stringValue,
-                      img.utf8.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }
+                guard let img = c["image"]?.stringValue, !isBlank(img) else { continue }
                 out.append(KyvernoImage(parsing: img, pointer: "\(fieldPrefix)\(i)/image"))
             }
         }
         return out
+    }
+
+    /// How many images `extract(from:kind:)` finds, without parsing them (an upper bound of the
+    /// distinct images a request can ask to verify when no custom extractor is in play).
+    public static func count(in resource: JSONValue, kind: String) -> Int {
+        guard let base = podSpecPath(ofKind: kind), let spec = resource.value(at: base) else { return 0 }
+        var count = 0
+        for field in containerFields {
+            for c in spec[field]?.arrayValue ?? [] {
+                if let img = c["image"]?.stringValue, !isBlank(img) { count += 1 }
+            }
+        }
+        return count
+    }
+
+    static let containerFields = ["initContainers", "containers", "ephemeralContainers"]
+
+    /// Blank images are skipped (Kyverno trims spaces); a byte test, no Foundation bridging.
+    static func isBlank(_ image: String) -> Bool {
+        !image.utf8.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") })
     }
 }
 

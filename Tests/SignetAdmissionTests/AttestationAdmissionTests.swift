@@ -129,7 +129,7 @@ struct AttestationAdmissionTests {
         #expect(rule.status == c.status, "\(rule.message)")
         #expect(c.message.isEmpty || rule.message.contains(c.message), "\(rule.message)")
         // An attestation that did not verify is a failure before any condition is read.
-        let unverified = results.mapValues { _ in ImageVerificationResult.notVerified("no matching attestations: no attestations found") }
+        let unverified = VerificationResults(results.stored.mapValues { _ in ImageVerificationResult.notVerified("no matching attestations: no attestations found") })
         let denied = try #require(engine.evaluate(pod, admission: admission, verifications: unverified, secondPass: .asSubmitted).policies.first?.rules.first)
         #expect(denied.status == .fail && !denied.message.contains("attestation checks failed"), "\(denied.message)")
     }

@@ -230,6 +230,33 @@ struct ImmediateReviewTests {
         await h.stop()
     }
 
+    /// Without a plan (the set verifies standard images only), the warm path reads the cache
+    /// while evaluating: two policies sharing an attestor are answered at once as in full, and an
+    /// object over the image limit takes the planned path, which denies it as the full review does.
+    @Test func thePlanFreeWarmPathAnswersAsTheFullPipeline() async throws {
+        let h = try await ControllerHarness.start([TestPolicies.verifyImages(name: "first"), TestPolicies.verifyImages(name: "second")],
+                                                  limits: .init(maxImagesPerRequest: 1))
+        let signed = WebhookDecisionTests.signedDigest
+        h.registry.sign(signed)
+        let pinned = "registry.example.com/team/app@" + signed
+        let set = try #require(h.controller.policies.current)
+        let one = try #require(try AdmissionReview(parsing: WebhookDecisionTests.pod([pinned]).reviewData).request)
+        let two = try #require(try AdmissionReview(parsing: WebhookDecisionTests.pod([pinned, "registry.example.com/team/other@" + signed]).reviewData).request)
+        #expect(set.verifiesStandardImagesOnly)
+        #expect(h.controller.readsCacheWhileEvaluating(try #require(one.object), set: set))
+        #expect(!h.controller.readsCacheWhileEvaluating(try #require(two.object), set: set))
+        #expect(h.controller.reviewImmediately(one, phase: .validate, group: .all) == nil)  // not verified yet
+        for request in [one, two] {
+            let full = await h.controller.review(request, phase: .validate, group: .all, deadline: .now + .seconds(10))
+            let immediate = try #require(h.controller.reviewImmediately(request, phase: .validate, group: .all))
+            #expect(immediate == full)
+        }
+        let denied = try #require(h.controller.reviewImmediately(two, phase: .validate, group: .all))
+        #expect(!denied.allowed)
+        #expect(denied.status?.message?.contains("--max-images-per-request") == true)
+        await h.stop()
+    }
+
     /// Over HTTPS, the first review verifies (routed), the second is answered on the event loop,
     /// with the same bytes.
     @Test func warmReviewsOverHTTPSMatchTheRoutedAnswer() async throws {

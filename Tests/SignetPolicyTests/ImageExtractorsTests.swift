@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SignetPolicy
 import SignetPrimitives
+import SignetOCI
 
 /// ClusterPolicy `imageExtractors` (Kyverno pkg/utils/api/image.go).
 @Suite struct ImageExtractorsTests {
@@ -114,5 +115,41 @@ import SignetPrimitives
         let r = await engine.evaluate(Self.dataVolume("docker://trusted.io/app:1"))
         #expect(r.policies[0].rules.first?.status == .error)
         #expect(r.policies[0].rules.first?.message.hasPrefix("failed to extract images: jmespath length(@) must produce a string") == true)
+    }
+
+    /// `KyvernoImage.count` finds what the standard extraction finds, without parsing (the warm
+    /// path's bound on the images a request can ask to verify).
+    @Test(arguments: [
+        (#"{"kind":"Pod","spec":{"containers":[{"image":"a:1"},{"image":" "}],"initContainers":[{"image":"b"}],"ephemeralContainers":[{"name":"x"}]}}"#, "Pod"),
+        (#"{"kind":"Deployment","spec":{"template":{"spec":{"containers":[{"image":"a"},{"image":"a"}]}}}}"#, "Deployment"),
+        (#"{"kind":"CronJob","spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"image":"c"}]}}}}}}"#, "CronJob"),
+        (#"{"kind":"ConfigMap","data":{"image":"a"}}"#, "ConfigMap"),
+        (#"{"kind":"Pod","spec":{"containers":"not a list"}}"#, "Pod"),
+    ])
+    func countMatchesTheStandardExtraction(_ json: String, _ kind: String) throws {
+        let resource = try JSONValue(json: Data(json.utf8))
+        #expect(KyvernoImage.count(in: resource, kind: kind) == KyvernoImage.extract(from: resource, kind: kind).count)
+    }
+
+    /// Results held win; a source answers what they do not hold; neither reads as missing.
+    @Test func verificationResultsReadTheirSourceForWhatTheyDoNotHold() throws {
+        struct Source: VerificationResultSource {
+            let answer: ImageVerificationRequest
+            func result(for request: ImageVerificationRequest) -> ImageVerificationResult? {
+                request == answer ? .verified(digest: "sha256:source") : nil
+            }
+        }
+        func request(_ image: String) throws -> ImageVerificationRequest {
+            ImageVerificationRequest(image: image, reference: try #require(Reference.parsedIfValid(image)), key: .publicKey("pem"))
+        }
+        let held = try request("r.io/held:1"), asked = try request("r.io/asked:1"), neither = try request("r.io/neither:1")
+        var results = VerificationResults(source: Source(answer: asked))
+        results[held] = .notVerified("held")
+        #expect(results[held]?.status == .notVerified)
+        #expect(results[asked]?.digest == "sha256:source")
+        #expect(results[neither] == nil)
+        #expect(!results.isEmpty && results.stored.count == 1)
+        let literal: VerificationResults = [held: .verified(digest: "sha256:held")]
+        #expect(literal[held]?.digest == "sha256:held" && literal.source == nil)
     }
 }
