@@ -146,7 +146,7 @@ public final class AdmissionController: AdmissionReviewer {
     /// limit (so the plan would not deny it). No verifyImages at all: nothing to plan either.
     func readsCacheWhileEvaluating(_ object: JSONValue, set: PolicySet) -> Bool {
         guard set.verifiesStandardImagesOnly else { return false }
-        guard set.engines.contains(where: \.hasVerifyImages) else { return true }
+        guard set.clusterPoliciesVerifyImages else { return true }
         let kind = object["kind"]?.stringValue ?? ""
         return KyvernoImage.count(in: object, kind: kind) <= limits.maxImagesPerRequest
     }
@@ -395,11 +395,10 @@ public final class AdmissionController: AdmissionReviewer {
     /// The cached results of every planned verification (scoped to `pullSecrets` as `verifyAll`
     /// scopes them), or nil when one is not cached: no task, no timer, no call.
     func cachedResults(_ planned: [PlannedVerification], pullSecrets: [RegistrySecretReference]) -> VerificationResults? {
-        guard let verification else { return Self.withoutVerifier(planned) }
+        let lookup = CachedVerificationLookup(verification: verification, pullSecrets: pullSecrets)
         var results: VerificationResults = [:]
         for item in planned {
-            let request = pullSecrets.isEmpty ? item.request : item.request.adding(pullSecrets: pullSecrets)
-            guard let hit = verification.cachedResult(request, policy: item.owner, version: item.version) else { return nil }
+            guard let hit = lookup.result(for: item.request, owner: item.owner, version: item.version) else { return nil }
             results[item.request] = hit
         }
         return results

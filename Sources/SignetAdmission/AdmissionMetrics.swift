@@ -56,13 +56,26 @@ public final class AdmissionMetrics: Sendable {
 
     /// Counts one HTTP request and records its latency.
     public func request(path: String, code: Int, duration: Duration) {
-        counter("admission_requests", "total", "HTTP requests by path and status code", [("path", path), ("code", String(code))]).increment()
-        histogram("admission_request_duration", "Admission request latency", [("path", path)]).record(duration)
+        requests(path: path, code: code).increment()
+        latency(path: path).record(duration)
     }
 
     /// Counts an admission response by outcome.
     public func response(path: String, allowed: Bool) {
-        counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", String(allowed))]).increment()
+        responses(path: path, allowed: allowed).increment()
+    }
+
+    // One definition per family, shared by the router's path and `ImmediateSeries`.
+    private func requests(path: String, code: Int) -> Counter {
+        counter("admission_requests", "total", "HTTP requests by path and status code", [("path", path), ("code", String(code))])
+    }
+
+    private func latency(path: String) -> DurationHistogram {
+        histogram("admission_request_duration", "Admission request latency", [("path", path)])
+    }
+
+    private func responses(path: String, allowed: Bool) -> Counter {
+        counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", String(allowed))])
     }
 
     /// The series a review answered on the event loop records (`request` with code 200,
@@ -84,12 +97,9 @@ public final class AdmissionMetrics: Sendable {
     }
 
     func immediateSeries(path: String) -> ImmediateSeries {
-        ImmediateSeries(
-            requests: counter("admission_requests", "total", "HTTP requests by path and status code", [("path", path), ("code", "200")]),
-            duration: histogram("admission_request_duration", "Admission request latency", [("path", path)]),
-            allowed: counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", "true")]),
-            denied: counter("admission_responses", "total", "Admission responses by path and outcome", [("path", path), ("allowed", "false")]),
-            immediate: counter("admission_immediate_reviews", "total", "Reviews answered on the event loop (warm path) by path", [("path", path)]))
+        ImmediateSeries(requests: requests(path: path, code: 200), duration: latency(path: path),
+                        allowed: responses(path: path, allowed: true), denied: responses(path: path, allowed: false),
+                        immediate: counter("admission_immediate_reviews", "total", "Reviews answered on the event loop (warm path) by path", [("path", path)]))
     }
 
     /// Counts one rule result.

@@ -30,12 +30,8 @@ public struct AdmissionReview: Sendable, Hashable {
         try self.init(parsing: data.withUnsafeBytes { try Self.parseBody($0) })
     }
 
-    /// Parses an AdmissionReview from bytes in place (the request body's network buffer: no copy).
-    public init(parsingBytes bytes: UnsafeRawBufferPointer) throws {
-        try self.init(parsing: try Self.parseBody(bytes))
-    }
-
-    /// Parses an AdmissionReview from a request body as the server received it, in place.
+    /// Parses an AdmissionReview from a request body as the server received it, in place (the
+    /// network buffer: no copy).
     public init(parsing buffer: ByteBuffer) throws {
         try self.init(parsing: try buffer.withUnsafeReadableBytes { try Self.parseBody($0) })
     }

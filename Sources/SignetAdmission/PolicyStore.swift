@@ -42,6 +42,8 @@ public struct PolicySet: Sendable {
     /// (no `imageExtractors`, no ImageValidatingPolicy): then their count bounds the plan's, and
     /// the warm path can read the cache while evaluating, without planning first.
     public let verifiesStandardImagesOnly: Bool
+    /// Whether some ClusterPolicy of the set has a verifyImages rule.
+    public let clusterPoliciesVerifyImages: Bool
     /// The Fail and Ignore subsets, made once here: the `/validate/fail` and `/validate/ignore`
     /// paths ask for them on every admission.
     private let subsets: [PolicyGroup: PolicySet]
@@ -82,6 +84,7 @@ public struct PolicySet: Sendable {
         self.subsets = subsets
         self.clusterContextNeeds = engines.reduce(into: []) { $0.formUnion($1.clusterContextNeeds) }
         self.clusterDataNeedsByEngine = engines.map(\.clusterPolicyDataNeeds)
+        self.clusterPoliciesVerifyImages = engines.contains(where: \.hasVerifyImages)
         self.verifiesStandardImagesOnly = !engines.contains(where: \.hasImageExtractors) && !(celEngine?.hasImagePolicies ?? false)
         self.celClusterDataNeeds = celEngine?.clusterDataNeeds ?? []
         self.clusterDataNeeds = clusterDataNeedsByEngine.reduce(into: celClusterDataNeeds) { $0.formUnion($1) }
