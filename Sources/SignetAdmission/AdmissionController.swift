@@ -374,12 +374,13 @@ public final class AdmissionController: AdmissionReviewer {
                          fixed: [Int: PolicyResult], configuration: PolicyEngine.Configuration,
                          verifications results: VerificationResults, lookup: CachedVerificationLookup? = nil,
                          secondPass: SecondPassImages) -> EngineResponse {
-        var response = EngineResponse(resource: ResourceInfo(object), policies: [])
+        let info = ResourceInfo(object)
+        var response = EngineResponse(resource: info, policies: [])
         response.policies.reserveCapacity(engines.count)
         for (index, engine) in engines.enumerated() {
             if let r = fixed[index] { response.policies.append(r); continue }
             let verifications = lookup.map { VerificationResults(source: $0.asking(set.policies[index].policy.name, set.policies[index].version)) } ?? results
-            if let r = engine.evaluate(object, admission: admission, verifications: verifications, secondPass: secondPass).policies.first {
+            if let r = engine.evaluate(object, info: info, admission: admission, verifications: verifications, secondPass: secondPass).policies.first {
                 response.policies.append(r)
             }
         }
@@ -411,7 +412,7 @@ public final class AdmissionController: AdmissionReviewer {
     final class CachedVerificationLookup: Sendable {
         let verification: VerificationService?
         let pullSecrets: [RegistrySecretReference]
-        private let state = Mutex<(read: [ImageVerificationRequest: ImageVerificationResult], missed: Bool)>(([:], false))
+        private let state = Mutex<(read: ReadResults, missed: Bool)>((ReadResults(), false))
 
         init(verification: VerificationService?, pullSecrets: [RegistrySecretReference]) {
             self.verification = verification
@@ -448,8 +449,25 @@ public final class AdmissionController: AdmissionReviewer {
             } else {
                 result = AdmissionController.noVerifier
             }
-            state.withLock { $0.read[request] = result }
+            state.withLock { $0.read.insert(request, result) }
             return result
+        }
+
+        /// The results read so far. A review names few requests: they are compared in a list (no
+        /// request, PEM included, is hashed on the warm path) until there are enough to index.
+        struct ReadResults {
+            private var list: [(ImageVerificationRequest, ImageVerificationResult)] = []
+            private var index: [ImageVerificationRequest: ImageVerificationResult] = [:]
+            static let listed = 8
+
+            subscript(request: ImageVerificationRequest) -> ImageVerificationResult? {
+                if let hit = list.first(where: { $0.0 == request }) { return hit.1 }
+                return index.isEmpty ? nil : index[request]
+            }
+
+            mutating func insert(_ request: ImageVerificationRequest, _ result: ImageVerificationResult) {
+                if list.count < Self.listed { list.append((request, result)) } else { index[request] = result }
+            }
         }
     }
 

@@ -27,11 +27,14 @@ public struct AdmissionDecision: Sendable {
     public static func decide(request: AdmissionRequest, phase: AdmissionPhase, engine: EngineResponse,
                               now: Date = Date()) -> AdmissionDecision {
         var considered = engine
-        considered.policies = engine.policies.map { p in
-            var p = p
-            if phase == .mutate { p.rules = p.rules.filter { $0.type == .imageVerify } }
-            return p
-        }.filter { !$0.rules.isEmpty }
+        if phase == .mutate {
+            considered.policies = engine.policies.map { p in
+                var p = p
+                p.rules = p.rules.filter { $0.type == .imageVerify }
+                return p
+            }
+        }
+        considered.policies.removeAll { $0.rules.isEmpty }
 
         var outcomes: [RuleOutcome] = []
         var violations: [Violation] = []
@@ -39,7 +42,8 @@ public struct AdmissionDecision: Sendable {
         // CEL `auditAnnotations`, keyed as the API server keys a policy's annotations: "<policy>/<key>"
         var auditAnnotations: [String: String] = [:]
         let object = request.object ?? request.oldObject
-        let resource = Violation.ResourceRef(
+        // Only violations name the resource: a passing review does not build it.
+        lazy var resource = Violation.ResourceRef(
             apiVersion: object?["apiVersion"]?.stringValue ?? request.kind.apiVersion,
             kind: object?["kind"]?.stringValue ?? request.kind.kind,
             namespace: request.namespace ?? engine.resource.namespace,

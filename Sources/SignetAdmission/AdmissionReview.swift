@@ -71,16 +71,18 @@ public struct AdmissionReview: Sendable, Hashable {
     /// this is the hot path).
     public func replyData() throws -> Data {
         // The members in sorted order, as `jsonString` writes them: apiVersion, kind, response.
-        var out = "{\"apiVersion\":"
-        out += JSONValue.string(apiVersion).jsonString
-        out += ",\"kind\":"
-        out += JSONValue.string(kind).jsonString
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSONValue.string(apiVersion).appendJSON(to: &out)
+        out.append(contentsOf: #","kind":"#.utf8)
+        JSONValue.string(kind).appendJSON(to: &out)
         if let response {
-            out += ",\"response\":"
-            out += response.json.jsonString
+            out.append(contentsOf: #","response":"#.utf8)
+            response.appendJSON(to: &out)
         }
-        out += "}"
-        return Data(out.utf8)
+        out.append(UInt8(ascii: "}"))
+        return Data(out)
     }
 }
 
@@ -248,6 +250,18 @@ public struct AdmissionResponse: Codable, Sendable, Hashable {
         public init(code: Int? = nil, message: String? = nil, reason: String? = nil, status: String? = nil) {
             self.code = code; self.message = message; self.reason = reason; self.status = status
         }
+    }
+
+    /// Appends `json`'s text (keys sorted) to `out`. A bare allowed/denied answer, the warm
+    /// path's, is written without building the JSON value.
+    func appendJSON(to out: inout [UInt8]) {
+        guard status == nil, warnings == nil, patchType == nil, patch == nil, auditAnnotations == nil else {
+            json.appendJSON(to: &out)
+            return
+        }
+        out.append(contentsOf: (allowed ? #"{"allowed":true,"uid":"# : #"{"allowed":false,"uid":"#).utf8)
+        JSONValue.string(uid).appendJSON(to: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The response as JSON (`patch` base64).

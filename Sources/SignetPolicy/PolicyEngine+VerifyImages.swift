@@ -93,11 +93,12 @@ extension PolicyEngine {
         case unusable(String)
     }
 
-    func keyMaterial(_ entry: AttestorEntry, iv: ImageVerification, path: String) -> EntryMaterial {
+    /// `path` names the entry in messages; it is only built for one.
+    func keyMaterial(_ entry: AttestorEntry, iv: ImageVerification, path: @autoclosure () -> String) -> EntryMaterial {
         guard let keys = entry.keys else {
-            return .unusable("\(path): \(entry.unsupportedKind ?? "attestor") attestors are not supported by signet")
+            return .unusable("\(path()): \(entry.unsupportedKind ?? "attestor") attestors are not supported by signet")
         }
-        let keyPath = path + ".keys"
+        var keyPath: String { path() + ".keys" }
         if !keys.ignoreTlog { return .unusable("\(keyPath): \(PolicyEngine.tlogMessage)") }
         if let pem = keys.publicKey { return .keys([.publicKey(pem)]) }
         if let name = keys.secretName {
@@ -149,28 +150,36 @@ extension PolicyEngine {
         } catch {
             return [RuleResult(rule: rule.name, type: .imageVerify, status: .error, message: "failed to extract images: \(error.message)", failureAction: action)]
         }
-        // Kyverno ExtractMatchingImages: images matching any entry's imageReferences
-        let images = all.filter { img in rule.verifyImages.contains { img.matchesAny($0.imageReferences) } }
-        if images.isEmpty { return [] }
-        var submitted: [String: KyvernoImage] = [:]  // pointer -> image as submitted
-        for img in original.map({ (try? rule.images(in: $0, kind: info.kind)) ?? [] }) ?? all { submitted[img.pointer] = img }
+        // Kyverno ExtractMatchingImages: images matching any entry's imageReferences. Each glob
+        // test runs once per (entry, image): the checks below and the second pass read it here.
+        let referenced: [[Bool]] = rule.verifyImages.map { iv in all.map { $0.matchesAny(iv.imageReferences) } }
+        let kept = all.indices.filter { i in referenced.contains { $0[i] } }
+        if kept.isEmpty { return [] }
+        let images = kept.map { all[$0] }
+        // pointer -> image as submitted, when an earlier rule patched `resource` (otherwise every
+        // image is as submitted)
+        var submitted: [String: KyvernoImage] = [:]
+        if let original {
+            for img in (try? rule.images(in: original, kind: info.kind)) ?? [] { submitted[img.pointer] = img }
+        }
         var results: [RuleResult] = []
         var verified: [String: Bool] = [:]   // image (as patched) -> verified
         var failedImages = Set<String>()      // images whose verification failed or could not run
         var patched: [String: KyvernoImage] = [:]  // pointer -> image after digest mutation
-        for iv in rule.verifyImages {
-            for var img in images {
+        for (ivi, iv) in rule.verifyImages.enumerated() {
+            for (k, var img) in images.enumerated() {
                 let name = img.string
                 func r(_ s: RuleStatus, _ m: String, patches: [JSONPatchOperation] = []) -> RuleResult {
                     RuleResult(rule: rule.name, type: .imageVerify, status: s, message: m, failureAction: action, patches: patches)
                 }
                 if iv.attestors.isEmpty && iv.attestations.isEmpty { continue }
-                if !img.matchesAny(iv.imageReferences) || img.matchesAny(iv.skipImageReferences) {
+                let skipped = img.matchesAny(iv.skipImageReferences)
+                if !referenced[ivi][kept[k]] || skipped {
                     results.append(r(.skip, "skipping image reference image \(name), policy \(p.name) ruleName \(rule.name)"))
-                    if img.matchesAny(iv.skipImageReferences) { verified[name] = verified[name] ?? true }
+                    if skipped { verified[name] = verified[name] ?? true }
                     continue
                 }
-                let asSubmitted = submitted[img.pointer]?.string ?? name
+                let asSubmitted = original == nil ? name : (submitted[img.pointer]?.string ?? name)
                 guard let reference = Reference.parsedIfValid(asSubmitted) else {
                     // An image no registry can serve does not verify: a failure, not an error.
                     results.append(r(.fail, "failed to verify image \(name): invalid image reference"))
@@ -241,10 +250,11 @@ extension PolicyEngine {
         // validating webhook, after the mutating one already denied a failed verification, so it
         // reports only when no verification failed.
         if !failedImages.isEmpty { return results }
-        for iv in rule.verifyImages {
-            for orig in images {
-                let img = secondPass == .afterMutation ? (patched[orig.pointer] ?? orig) : orig
-                guard img.matchesAny(iv.imageReferences) else { continue }
+        for (ivi, iv) in rule.verifyImages.enumerated() {
+            for (k, orig) in images.enumerated() {
+                let pinned = secondPass == .afterMutation ? patched[orig.pointer] : nil
+                let img = pinned ?? orig
+                guard pinned.map({ $0.matchesAny(iv.imageReferences) }) ?? referenced[ivi][kept[k]] else { continue }
                 if iv.verifyDigest && img.digest.isEmpty {
                     results.append(RuleResult(rule: rule.name, type: .imageVerify, status: .fail, message: "missing digest for \(img.string)", failureAction: action))
                     return results
@@ -281,13 +291,14 @@ extension PolicyEngine {
         var firstDigest: String?
         let required = set.requiredCount
         for (ei, entry) in set.entries.enumerated() {
-            let path = ".attestors[\(si)].entries[\(ei)]"
+            // Messages only: built when one is written.
+            var path: String { ".attestors[\(si)].entries[\(ei)]" }
             let material: [VerificationKey]
             switch keyMaterial(entry, iv: iv, path: path) {
             case .unusable(let why): errors.append(why); continue
             case .keys(let keys): material = keys
             }
-            let keyPath = path + ".keys"
+            var keyPath: String { path + ".keys" }
             var entryOK = false
             var lastMessage = predicateType == nil ? "no matching signatures" : "no matching attestations"
             var entryTransport: String?

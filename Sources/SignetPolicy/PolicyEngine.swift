@@ -126,7 +126,13 @@ public struct PolicyEngine: Sendable {
     /// results of `verificationPlan`'s requests): a pure, synchronous function of its arguments.
     public func evaluate(_ resource: JSONValue, admission: AdmissionInfo, verifications: VerificationResults,
                          secondPass: SecondPassImages) -> EngineResponse {
-        let info = ResourceInfo(resource)
+        evaluate(resource, info: ResourceInfo(resource), admission: admission, verifications: verifications, secondPass: secondPass)
+    }
+
+    /// `evaluate(_:admission:verifications:secondPass:)` with the resource's `ResourceInfo` made
+    /// once by the caller (a webhook evaluates one object with one engine per policy).
+    public func evaluate(_ resource: JSONValue, info: ResourceInfo, admission: AdmissionInfo, verifications: VerificationResults,
+                         secondPass: SecondPassImages) -> EngineResponse {
         let subject = Matcher.subject(info, admission)
         var out: [PolicyResult] = []
         out.reserveCapacity(plans.count)

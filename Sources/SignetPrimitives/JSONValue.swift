@@ -163,6 +163,12 @@ extension JSONValue {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends `jsonString`'s bytes to `out` (no intermediate string: replies written on the
+    /// hot path).
+    public func appendJSON(to out: inout [UInt8]) {
+        writeJSON(into: &out, sortedKeys: true, escapeHTML: false)
+    }
+
     func writeJSON(into out: inout [UInt8], sortedKeys: Bool, escapeHTML: Bool) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)

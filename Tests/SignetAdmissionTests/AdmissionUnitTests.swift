@@ -59,6 +59,19 @@ struct AdmissionReviewTests {
         #expect(decoded == [["op": "replace", "path": "/spec/containers/0/image", "value": "r/x:1@sha256:ab"]])
     }
 
+    /// The reply written directly (bare answers) has the bytes of the JSON value's sorted text.
+    @Test(arguments: [
+        AdmissionResponse(uid: "u-1", allowed: true),
+        AdmissionResponse(uid: "u-\"2\"\\\u{2028}<&>\u{1}", allowed: false),
+        AdmissionResponse(uid: "", allowed: false, status: .init(code: 403, message: "no <b>")),
+        AdmissionResponse(uid: "u", allowed: true, warnings: ["w"], auditAnnotations: ["p/k": "v"]),
+        AdmissionResponse(uid: "u", allowed: true, patch: Data("[]".utf8)),
+    ])
+    func replyBytesAreTheSortedJSONText(response: AdmissionResponse) throws {
+        let expected: JSONValue = ["apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response.json]
+        #expect(String(decoding: try AdmissionReview.reply(response).replyData(), as: UTF8.self) == expected.jsonString)
+    }
+
     @Test(arguments: [("a/b", "a~1b"), ("x~y", "x~0y"), ("plain", "plain")])
     func escapesJSONPointerTokens(raw: String, escaped: String) {
         #expect(JSONPatchOperation.escape(raw) == escaped)
