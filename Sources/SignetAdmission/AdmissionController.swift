@@ -108,7 +108,7 @@ public final class AdmissionController: AdmissionReviewer {
         guard !wantsClusterContext(request, admission: admission, needs: set.clusterContextNeeds),
               set.clusterDataNeeds.isEmpty, !(imageData != nil && set.needsImageData) else { return nil }
         // The loaded engines as they are: nothing is added to their configuration on this path.
-        let configuration = PolicyEngine.Configuration()
+        let configuration = Self.loadedConfiguration
         let secondPass: SecondPassImages = phase == .validate ? .asSubmitted : .afterMutation
         let engine: EngineResponse
         if readsCacheWhileEvaluating(object, set: set) {
@@ -140,6 +140,9 @@ public final class AdmissionController: AdmissionReviewer {
         record(decision, request: request, phase: phase)
         return decision.response
     }
+
+    /// The warm path's configuration: the loaded engines' own, with nothing added (made once).
+    static let loadedConfiguration = PolicyEngine.Configuration()
 
     /// Whether the warm path may skip the plan: the set verifies only standard container images
     /// (so every planned image is one of them) and the object names no more than the per-request

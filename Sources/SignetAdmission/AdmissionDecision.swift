@@ -34,7 +34,8 @@ public struct AdmissionDecision: Sendable {
                 return p
             }
         }
-        considered.policies.removeAll { $0.rules.isEmpty }
+        // (Tested first: removing nothing from the shared array would still copy it.)
+        if considered.policies.contains(where: { $0.rules.isEmpty }) { considered.policies.removeAll { $0.rules.isEmpty } }
 
         var outcomes: [RuleOutcome] = []
         var violations: [Violation] = []

@@ -2,29 +2,59 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SignetOCI
+import SignetPolicy
+import SignetVerification
 import Synchronization
 
 /// What a cached verification is keyed by: never a tag.
 ///
-/// The image is named by repository AND digest (`REGISTRY/REPO@sha256:...`): a tag must be resolved
-/// to its digest before the lookup, so moving a tag to another image can never hit the entry of
-/// the image it used to name (the Kyverno 1.18.0-1.19.1 regression, FORMATS.md section 6).
+/// The image is named by repository AND digest: a tag must be resolved to its digest before the
+/// lookup, so moving a tag to another image can never hit the entry of the image it used to name
+/// (the Kyverno 1.18.0-1.19.1 regression, FORMATS.md section 6). Everything else the verification
+/// depended on (key, algorithm, signature repository, annotations, attestation type, registry
+/// credentials) is part of the key as the request holds it: compared as values, no text built.
 public struct VerificationCacheKey: Hashable, Sendable, CustomStringConvertible {
-    public var policy: String
+    public let policy: String
     /// Changes whenever the policy's content changes (a hash of it, or its resourceVersion).
-    public var policyVersion: String
-    public var rule: String
-    /// `REGISTRY/REPO@sha256:HEX`.
-    public var imageDigest: String
-    /// A fingerprint of everything the verification depended on (keys, attestors, repository...).
-    public var keys: String
+    public let policyVersion: String
+    /// The request with its image named by repository alone (`image` empty, no tag or digest in
+    /// `reference`): every spelling of one image shares the entry.
+    public let request: ImageVerificationRequest
+    /// The digest verified.
+    public let digest: SignetOCI.Digest
 
-    public init(policy: String, policyVersion: String, rule: String, imageDigest: String, keys: String) {
-        self.policy = policy; self.policyVersion = policyVersion; self.rule = rule
-        self.imageDigest = imageDigest; self.keys = keys
+    public init(policy: String, policyVersion: String, request: ImageVerificationRequest, digest: SignetOCI.Digest) {
+        self.policy = policy
+        self.policyVersion = policyVersion
+        var subject = request
+        subject.image = ""
+        subject.reference = request.reference.repositoryOnly
+        self.request = subject
+        self.digest = digest
     }
 
-    public var description: String { "\(policy)@\(policyVersion)/\(rule) \(imageDigest) [\(keys)]" }
+    /// Equality compares every part; the hash reads the parts that tell entries apart in
+    /// practice (policy, image, digest, attestation type), not the key text and options a lookup
+    /// would otherwise hash on every warm admission. Entries that differ only there (one policy
+    /// verifying one image with several keys) share a bucket chain as long as the policy's key list.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(policy)
+        hasher.combine(request.reference.repository)
+        hasher.combine(digest.encoded)
+        hasher.combine(request.predicateType)
+    }
+
+    /// The policy, the image and the kind of key (never the key itself).
+    public var description: String {
+        let key = switch request.key { case .kms(let uri): uri; case .publicKey: "public key" }
+        return "\(policy)@\(policyVersion) \(request.reference.repositoryName)@\(digest) [\(key)]"
+    }
+}
+
+/// A tag resolution shared while in flight: the reference and the credentials it may use.
+struct ResolutionKey: Hashable, Sendable {
+    let reference: Reference
+    let registrySecrets: [RegistrySecretReference]
 }
 
 /// The verification cache: results keyed by policy, version, rule, image digest and keys.

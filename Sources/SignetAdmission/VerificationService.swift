@@ -20,7 +20,7 @@ public final class VerificationService: Sendable {
     public let verifier: any ImageVerifier
     public let resolver: any DigestResolver
     public let cache: VerificationCache<ImageVerificationResult>
-    let resolutions: VerificationCache<SignetOCI.Digest>
+    let resolutions: ExpiringCache<ResolutionKey, SignetOCI.Digest>
     let metrics: AdmissionMetrics?
     let logger: Logger
 
@@ -30,7 +30,7 @@ public final class VerificationService: Sendable {
         self.resolver = resolver
         self.cache = VerificationCache(ttl: ttl, capacity: capacity, isCacheable: { $0.verified })
         // In-flight sharing only: a tag is resolved again for every admission.
-        self.resolutions = VerificationCache(ttl: .zero, capacity: 0)
+        self.resolutions = ExpiringCache(ttl: .zero, capacity: 0)
         self.metrics = metrics
         self.logger = logger
     }
@@ -47,8 +47,7 @@ public final class VerificationService: Sendable {
     }
 
     func key(_ request: ImageVerificationRequest, digest: SignetOCI.Digest, policy: String, version: String) -> VerificationCacheKey {
-        VerificationCacheKey(policy: policy, policyVersion: version, rule: Self.fingerprint(request),
-                             imageDigest: "\(request.reference.repositoryName)@\(digest)", keys: Self.keyFingerprint(request.key))
+        VerificationCacheKey(policy: policy, policyVersion: version, request: request, digest: digest)
     }
 
     /// Verifies `request` for `policy` at `version`. Throws only what `classify` turns into a
@@ -93,7 +92,7 @@ public final class VerificationService: Sendable {
     /// resolutions of one tag share a request; never cached, see the tag-move defence).
     func resolve(_ reference: Reference, registrySecrets: [RegistrySecretReference] = []) async throws -> SignetOCI.Digest {
         if let given = reference.digest { return given }
-        let key = VerificationCacheKey(policy: "", policyVersion: "", rule: registrySecrets.credentialScope, imageDigest: reference.description, keys: "resolve")
+        let key = ResolutionKey(reference: reference, registrySecrets: registrySecrets)
         return try await resolutions.value(for: key) { [resolver] in
             try await resolver.resolveDigest(reference, registrySecrets: registrySecrets)
         }.0
@@ -135,22 +134,6 @@ public final class VerificationService: Sendable {
 
     /// Everything about the attestor entry except the image and the key (kept verbatim: the
     /// dictionary hashes it, no digest needed).
-    static func fingerprint(_ r: ImageVerificationRequest) -> String {
-        let ann = r.annotations.isEmpty ? "" : r.annotations.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        // The Secrets by namespace and name: a success obtained with one namespace's pull secret
-        // (or a policy's credentials) is reused only by requests naming exactly those Secrets
-        // (docs/image-validating-policy.md, "Registry credentials").
-        let secrets = r.registrySecrets.credentialScope
-        return "alg=\(r.signatureAlgorithm);repo=\(r.signatureRepository ?? "");ann=\(ann);tlog=\(r.ignoreTlog);sct=\(r.ignoreSCT);att=\(r.predicateType ?? "");sec=\(secrets)"
-    }
-
-    static func keyFingerprint(_ key: VerificationKey) -> String {
-        switch key {
-        case .kms(let uri): return "kms:" + uri
-        case .publicKey(let pem): return "pem:" + pem
-        }
-    }
-
     static func reason(_ error: any Error) -> String {
         if let e = error as? SignetAdmissionError { return e.code.name }
         return VerificationErrors.layer(of: error)

@@ -140,7 +140,7 @@ public struct RegistrySecretReference: Sendable, Hashable, CustomStringConvertib
         guard let kind = resource["kind"]?.stringValue,
               let namespace = resource["metadata"]?["namespace"]?.stringValue, !namespace.isEmpty else { return [] }
         guard let base = KyvernoImage.podSpecPath(ofKind: kind),
-              let list = resource.value(at: base + ["imagePullSecrets"])?.arrayValue else { return [] }
+              let list = resource.value(at: base)?["imagePullSecrets"]?.arrayValue else { return [] }
         var out: [RegistrySecretReference] = []
         for item in list.prefix(maxPerRequest) {
             guard let name = item["name"]?.stringValue, isValidName(name) else { continue }
@@ -345,6 +345,7 @@ public struct KyvernoImage: Sendable, Hashable {
         }
         let rest = glob[glob.utf8.index(after: slash)...]
         guard Wildcard.match(glob[..<slash], registry) else { return false }
+        if rest == "*" { return true }  // `REGISTRY/*`, the usual glob: no tail to build
         // `string` without its `REGISTRY/` (built directly: this runs per image and glob).
         let tail = digest.isEmpty ? "\(path):\(tag)" : "\(path)@\(digest)"
         return Wildcard.match(rest, tail)
@@ -361,9 +362,12 @@ public struct KyvernoImage: Sendable, Hashable {
 
     /// `normalizedHost`, or nil when `host` is already normal (most are: then nothing is copied).
     static func renormalizedHost(_ host: Substring) -> String? {
-        let upper = host.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
-        let alias = host.hasSuffix(".docker.io") && dockerHubAliases.contains(String(host))
-        guard upper || alias || host.hasSuffix(":443") else { return nil }
+        // Byte tests first (this runs per image and glob): most hosts are already normal.
+        let u = host.utf8
+        let upper = u.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+        let alias = u.reversed().starts(with: ".docker.io".utf8.reversed()) && dockerHubAliases.contains(String(host))
+        let port = u.reversed().starts(with: ":443".utf8.reversed())
+        guard upper || alias || port else { return nil }
         var h = upper ? host.lowercased() : String(host)
         if h.hasSuffix(":443") { h.removeLast(4) }
         if dockerHubAliases.contains(h) { h = "docker.io" }
@@ -381,6 +385,8 @@ public struct KyvernoImage: Sendable, Hashable {
     /// Hub both `library/NAME` and `NAME`. Empty when the image is already in its only form.
     var normalizedForms: [KyvernoImage] {
         let host = Self.normalizedHost(registry)
+        // The usual case, a normal host other than Docker Hub: no other form (nothing allocated).
+        if host == registry && host != "docker.io" { return [] }
         var paths = [path]
         if host == "docker.io" {
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -408,19 +414,26 @@ public struct KyvernoImage: Sendable, Hashable {
         }
     }
 
+    /// `podSpecPath(ofKind:)` as a JSON pointer (`/spec/template/spec`), for the kinds it knows.
+    static func podSpecPointer(ofKind kind: String) -> String {
+        switch kind {
+        case "Pod": "/spec"
+        case "CronJob": "/spec/jobTemplate/spec/template/spec"
+        default: "/spec/template/spec"
+        }
+    }
+
     /// Images of a Pod spec or Pod controller (initContainers, containers, ephemeralContainers), as
     /// Kyverno's standard extractors find them.
     public static func extract(from resource: JSONValue, kind: String) -> [KyvernoImage] {
         guard let base = podSpecPath(ofKind: kind), let spec = resource.value(at: base) else { return [] }
         var out: [KyvernoImage] = []
-        // Runs on every admission: the pointer prefix is built once per field, not per image.
-        let prefix = "/" + base.joined(separator: "/") + "/"
         for field in containerFields {
             guard let list = spec[field]?.arrayValue else { continue }
-            let fieldPrefix = prefix + field + "/"
             for (i, c) in list.enumerated() {
                 guard let img = c["image"]?.stringValue, !isBlank(img) else { continue }
-                out.append(KyvernoImage(parsing: img, pointer: "\(fieldPrefix)\(i)/image"))
+                // Runs on every admission: one string built per image, from the kind's constant prefix.
+                out.append(KyvernoImage(parsing: img, pointer: "\(podSpecPointer(ofKind: kind))/\(field)/\(i)/image"))
             }
         }
         return out

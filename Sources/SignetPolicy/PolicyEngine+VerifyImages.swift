@@ -123,13 +123,25 @@ extension PolicyEngine {
     func verifyImages(_ declared: Rule, policy p: ClusterPolicy, resource: JSONValue, original: JSONValue?, info: ResourceInfo,
                       action: FailureAction, verifications: VerificationResults, secondPass: SecondPassImages,
                       admission: AdmissionInfo = AdmissionInfo()) -> [RuleResult] {
-        // Kyverno: the rule's variables are substituted before it is used
-        let rule: Rule
+        // Kyverno: the rule's variables are substituted before it is used. A rule without
+        // variables in its verifyImages is used as declared (not copied).
+        guard declared.verifyImagesSource != nil else {
+            return verifyImages(substituted: declared, policy: p, resource: resource, original: original, info: info,
+                                action: action, verifications: verifications, secondPass: secondPass, admission: admission)
+        }
         switch substitutedVerifyImages(declared, policy: p, resource: original ?? resource, admission: admission) {
-        case .success(let r): rule = r
+        case .success(let rule):
+            return verifyImages(substituted: rule, policy: p, resource: resource, original: original, info: info,
+                                action: action, verifications: verifications, secondPass: secondPass, admission: admission)
         case .failure(let e):
             return [RuleResult(rule: declared.name, type: .imageVerify, status: .error, message: e.message, failureAction: action)]
         }
+    }
+
+    /// `verifyImages` on the rule with its variables substituted.
+    private func verifyImages(substituted rule: Rule, policy p: ClusterPolicy, resource: JSONValue, original: JSONValue?, info: ResourceInfo,
+                              action: FailureAction, verifications: VerificationResults, secondPass: SecondPassImages,
+                              admission: AdmissionInfo) -> [RuleResult] {
         // The variables attestation `conditions` see (with each predicate's fields added), built
         // once per rule and only when a condition needs them.
         let hasConditions = rule.verifyImages.contains { $0.attestations.contains { !$0.conditions.isEmpty } }
@@ -242,7 +254,7 @@ extension PolicyEngine {
                     patched[img.pointer] = img
                 }
                 verified[name] = true
-                verified[img.string] = true
+                if !patches.isEmpty { verified[img.string] = true }  // the pinned name too
                 results.append(r(.pass, "verified image signatures for \(name)", patches: patches))
             }
         }

@@ -30,12 +30,13 @@ public struct ImageName: Sendable, Hashable {
     public init(splitting text: String) {
         var rest = Substring(text)
         if let at = rest.utf8.firstIndex(of: UInt8(ascii: "@")) {
-            digest = rest[rest.index(after: at)...]
+            // Byte indices throughout: `Substring.index(after:)` would walk grapheme clusters.
+            digest = rest[rest.utf8.index(after: at)...]
             rest = rest[..<at]
         }
         if let colon = rest.utf8.lastIndex(of: UInt8(ascii: ":")),
            !rest.utf8[colon...].contains(UInt8(ascii: "/")) {
-            tag = rest[rest.index(after: colon)...]
+            tag = rest[rest.utf8.index(after: colon)...]
             rest = rest[..<colon]
         }
         name = rest
@@ -51,7 +52,7 @@ public struct ImageName: Sendable, Hashable {
         let u = first.utf8
         guard u.contains(UInt8(ascii: ".")) || u.contains(UInt8(ascii: ":")) || first == "localhost"
             || u.contains(where: isUpper) || (u.contains { $0 >= 0x80 } && first.lowercased() != first) else { return nil }
-        return (first, name[name.index(after: slash)...])
+        return (first, name[name.utf8.index(after: slash)...])
     }
 
     // MARK: - Grammar

@@ -1,4 +1,5 @@
 import Foundation
+import SignetOCI
 import SignetPolicy
 import Testing
 import X509
@@ -105,29 +106,41 @@ struct AdmissionWarningsTests {
 
 @Suite("Verification cache")
 struct VerificationCacheTests {
-    static func key(_ digest: String, policy: String = "p", version: String = "1", keys: String = "k") -> VerificationCacheKey {
-        VerificationCacheKey(policy: policy, policyVersion: version, rule: "r", imageDigest: "reg/app@" + digest, keys: keys)
+    static func key(_ digest: String, policy: String = "p", version: String = "1", key: String = "hashivault://k",
+                    image: String = "reg.io/app:1", predicateType: String? = nil) -> VerificationCacheKey {
+        // Test inputs, well formed by construction.
+        let reference = try! Reference(parsing: image)
+        let request = ImageVerificationRequest(image: image, reference: reference, key: .kms(key), predicateType: predicateType)
+        return VerificationCacheKey(policy: policy, policyVersion: version, request: request,
+                                    digest: try! SignetOCI.Digest(parsing: "sha256:" + String(repeating: digest, count: 64)))
     }
 
     @Test func hitsAfterAMiss() async throws {
         let cache = VerificationCache<Int>()
         let calls = Counter()
-        let (a, s1) = try await cache.value(for: Self.key("sha256:1")) { calls.increment(); return 1 }
-        let (b, s2) = try await cache.value(for: Self.key("sha256:1")) { calls.increment(); return 2 }
+        let (a, s1) = try await cache.value(for: Self.key("1")) { calls.increment(); return 1 }
+        let (b, s2) = try await cache.value(for: Self.key("1")) { calls.increment(); return 2 }
         #expect(a == 1 && b == 1)
         #expect(s1 == .miss && s2 == .hit)
         #expect(calls.value == 1)
     }
 
     @Test(arguments: [
-        VerificationCacheTests.key("sha256:2"), VerificationCacheTests.key("sha256:1", policy: "q"),
-        VerificationCacheTests.key("sha256:1", version: "2"), VerificationCacheTests.key("sha256:1", keys: "other"),
+        VerificationCacheTests.key("2"), VerificationCacheTests.key("1", policy: "q"),
+        VerificationCacheTests.key("1", version: "2"), VerificationCacheTests.key("1", key: "hashivault://other"),
+        VerificationCacheTests.key("1", image: "reg.io/other:1"), VerificationCacheTests.key("1", predicateType: "https://slsa.dev/provenance/v1"),
     ])
     func anyKeyPartChangeIsAMiss(other: VerificationCacheKey) async throws {
         let cache = VerificationCache<Int>()
-        _ = try await cache.value(for: Self.key("sha256:1")) { 1 }
+        _ = try await cache.value(for: Self.key("1")) { 1 }
         let (_, source) = try await cache.value(for: other) { 2 }
         #expect(source == .miss)
+    }
+
+    /// Every spelling of one image at one digest shares the entry: the tag is never part of the key.
+    @Test(arguments: ["reg.io/app:2", "reg.io/app", "reg.io/app:1@sha256:" + String(repeating: "1", count: 64)])
+    func theTagIsNotPartOfTheKey(image: String) {
+        #expect(Self.key("1", image: image) == Self.key("1"))
     }
 
     @Test func identicalLookupsInFlightShareOneComputation() async throws {
@@ -136,7 +149,7 @@ struct VerificationCacheTests {
         let sources = try await withThrowingTaskGroup(of: VerificationCache<Int>.Source.self) { group in
             for _ in 0..<20 {
                 group.addTask {
-                    try await cache.value(for: Self.key("sha256:1")) {
+                    try await cache.value(for: Self.key("1")) {
                         calls.increment()
                         try await Task.sleep(for: .milliseconds(200))
                         return 7
@@ -152,27 +165,27 @@ struct VerificationCacheTests {
 
     @Test func failuresAreSharedButNotKept() async throws {
         let cache = VerificationCache<Bool>(isCacheable: { $0 })
-        _ = try await cache.value(for: Self.key("sha256:1")) { false }
-        let (v, source) = try await cache.value(for: Self.key("sha256:1")) { true }
+        _ = try await cache.value(for: Self.key("1")) { false }
+        let (v, source) = try await cache.value(for: Self.key("1")) { true }
         #expect(v == true && source == .miss)
         struct Boom: Error {}
-        await #expect(throws: Boom.self) { _ = try await cache.value(for: Self.key("sha256:2")) { throw Boom() } }
-        #expect(try await cache.value(for: Self.key("sha256:2")) { true }.1 == .miss)
+        await #expect(throws: Boom.self) { _ = try await cache.value(for: Self.key("2")) { throw Boom() } }
+        #expect(try await cache.value(for: Self.key("2")) { true }.1 == .miss)
     }
 
     @Test func entriesExpire() async throws {
         let cache = VerificationCache<Int>(ttl: .milliseconds(50))
-        _ = try await cache.value(for: Self.key("sha256:1")) { 1 }
+        _ = try await cache.value(for: Self.key("1")) { 1 }
         try await Task.sleep(for: .milliseconds(80))
-        #expect(try await cache.value(for: Self.key("sha256:1")) { 2 } == (2, .miss))
+        #expect(try await cache.value(for: Self.key("1")) { 2 } == (2, .miss))
     }
 
     @Test func sizeIsBounded() async throws {
         let cache = VerificationCache<Int>(capacity: 3)
-        for i in 0..<10 { _ = try await cache.value(for: Self.key("sha256:\(i)")) { i } }
+        for i in 0..<10 { _ = try await cache.value(for: Self.key("\(i)")) { i } }
         #expect(cache.count == 3)
-        #expect(try await cache.value(for: Self.key("sha256:9")) { -1 }.1 == .hit)
-        #expect(try await cache.value(for: Self.key("sha256:0")) { -1 }.1 == .miss)
+        #expect(try await cache.value(for: Self.key("9")) { -1 }.1 == .hit)
+        #expect(try await cache.value(for: Self.key("0")) { -1 }.1 == .miss)
     }
 
     @Test func deadlineReturnsWithoutWaitingForTheWork() async throws {

@@ -254,6 +254,8 @@ struct RegistrySecretParsingTests {
         let scoped = request.adding(pullSecrets: [.init(namespace: "team-a", name: "a")])
         #expect(scoped.registrySecrets == [.init(namespace: "team-a", name: "a"), .init(namespace: nil, name: "policy")])
         #expect(scoped != request)
-        #expect(VerificationService.fingerprint(scoped) != VerificationService.fingerprint(request))
+        let digest = try SignetOCI.Digest(parsing: "sha256:" + String(repeating: "a", count: 64))
+        #expect(VerificationCacheKey(policy: "p", policyVersion: "1", request: scoped, digest: digest)
+                != VerificationCacheKey(policy: "p", policyVersion: "1", request: request, digest: digest))
     }
 }

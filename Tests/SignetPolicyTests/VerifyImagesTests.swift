@@ -91,6 +91,13 @@ let threeKeysCount = """
         ("*", "nginx", true),
         ("docker.io/nginx*", "nginx:1.25", true),
         ("ghcr.io/org/*", "ghcr.io/other/app:1", false),
+        // Every spelling of a host: case, the HTTPS default port, Docker Hub's aliases.
+        ("trusted.io/*", "Trusted.IO:443/app:1", true),
+        ("docker.io/library/*", "index.docker.io/library/nginx:1", true),
+        ("docker.io/library/*", "registry-1.docker.io/nginx:1", true),
+        ("docker.io/library/*", "evil.docker.io/nginx:1", false),
+        ("registry.example.com:5000/*", "registry.example.com:5000/bench/app:v1@sha256:ab", true),
+        ("registry.example.com:5000/*", "registry.example.com:5001/bench/app:v1", false),
     ])
     func referenceGlobsMatchHostAndPathSeparately(_ glob: String, _ image: String, _ expected: Bool) {
         #expect(KyvernoImage(parsing: image).matches(glob) == expected)
@@ -100,6 +107,17 @@ let threeKeysCount = """
                       ("ghcr.io/a/b:1@sha256:cd", "ghcr.io/a/b@sha256:cd")])
     func kyvernoImageNames(_ raw: String, _ expected: String) {
         #expect(KyvernoImage(parsing: raw).string == expected)
+    }
+
+    /// Image pointers name the field each image sits in, for every kind with a Pod spec.
+    @Test(arguments: ["Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"])
+    func imagePointersFollowTheKindsPodSpec(kind: String) throws {
+        let path = try #require(KyvernoImage.podSpecPath(ofKind: kind))
+        var spec: JSONValue = ["initContainers": [["image": "a"]], "containers": [["image": "b"], ["image": "c"]]]
+        for key in path.reversed() { spec = .object([key: spec]) }
+        let pointers = KyvernoImage.extract(from: spec, kind: kind).map(\.pointer)
+        let base = "/" + path.joined(separator: "/")
+        #expect(pointers == [base + "/initContainers/0/image", base + "/containers/0/image", base + "/containers/1/image"])
     }
 
     @Test func signedImagePassesAndDigestIsMutated() async throws {
