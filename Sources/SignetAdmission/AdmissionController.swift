@@ -380,10 +380,10 @@ public final class AdmissionController: AdmissionReviewer {
         let info = ResourceInfo(object)
         var response = EngineResponse(resource: info, policies: [])
         response.policies.reserveCapacity(engines.count)
-        for (index, engine) in engines.enumerated() {
-            if let r = fixed[index] { response.policies.append(r); continue }
+        for index in engines.indices {  // each engine used in place (not copied)
+            if !fixed.isEmpty, let r = fixed[index] { response.policies.append(r); continue }
             let verifications = lookup.map { VerificationResults(source: $0.asking(set.policies[index].policy.name, set.policies[index].version)) } ?? results
-            if let r = engine.evaluate(object, info: info, admission: admission, verifications: verifications, secondPass: secondPass).policies.first {
+            if let r = engines[index].evaluate(object, info: info, admission: admission, verifications: verifications, secondPass: secondPass).policies.first {
                 response.policies.append(r)
             }
         }

@@ -69,9 +69,9 @@ public struct ResourceInfo: Sendable, Hashable {
 
     public init(_ resource: JSONValue) {
         let apiVersion = resource["apiVersion"]?.stringValue ?? ""
-        if let slash = apiVersion.lastIndex(of: "/") {
+        if let slash = apiVersion.utf8.lastIndex(of: UInt8(ascii: "/")) {  // bytes, not Characters
             group = String(apiVersion[..<slash])
-            version = String(apiVersion[apiVersion.index(after: slash)...])
+            version = String(apiVersion[apiVersion.utf8.index(after: slash)...])
         } else {
             group = ""
             version = apiVersion

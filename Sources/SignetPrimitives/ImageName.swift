@@ -50,7 +50,7 @@ public struct ImageName: Sendable, Hashable {
         guard let slash = name.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
         let first = name[..<slash]
         let u = first.utf8
-        guard u.contains(UInt8(ascii: ".")) || u.contains(UInt8(ascii: ":")) || first == "localhost"
+        guard u.contains(UInt8(ascii: ".")) || u.contains(UInt8(ascii: ":")) || u.elementsEqual("localhost".utf8)
             || u.contains(where: isUpper) || (u.contains { $0 >= 0x80 } && first.lowercased() != first) else { return nil }
         return (first, name[name.utf8.index(after: slash)...])
     }
