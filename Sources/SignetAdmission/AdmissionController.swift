@@ -415,7 +415,7 @@ public final class AdmissionController: AdmissionReviewer {
     final class CachedVerificationLookup: Sendable {
         let verification: VerificationService?
         let pullSecrets: [RegistrySecretReference]
-        private let state = Mutex<(read: ReadResults, missed: Bool)>((ReadResults(), false))
+        private let state = Mutex<(read: [ImageVerificationRequest: ImageVerificationResult], missed: Bool)>(([:], false))
 
         init(verification: VerificationService?, pullSecrets: [RegistrySecretReference]) {
             self.verification = verification
@@ -452,25 +452,8 @@ public final class AdmissionController: AdmissionReviewer {
             } else {
                 result = AdmissionController.noVerifier
             }
-            state.withLock { $0.read.insert(request, result) }
+            state.withLock { $0.read[request] = result }
             return result
-        }
-
-        /// The results read so far. A review names few requests: they are compared in a list (no
-        /// request, PEM included, is hashed on the warm path) until there are enough to index.
-        struct ReadResults {
-            private var list: [(ImageVerificationRequest, ImageVerificationResult)] = []
-            private var index: [ImageVerificationRequest: ImageVerificationResult] = [:]
-            static let listed = 8
-
-            subscript(request: ImageVerificationRequest) -> ImageVerificationResult? {
-                if let hit = list.first(where: { $0.0 == request }) { return hit.1 }
-                return index.isEmpty ? nil : index[request]
-            }
-
-            mutating func insert(_ request: ImageVerificationRequest, _ result: ImageVerificationResult) {
-                if list.count < Self.listed { list.append((request, result)) } else { index[request] = result }
-            }
         }
     }
 

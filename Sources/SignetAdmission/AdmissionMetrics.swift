@@ -104,18 +104,9 @@ public final class AdmissionMetrics: Sendable {
 
     /// Counts one rule result.
     public func decision(policy: String, rule: String, result: String) {
-        // Every warm review counts its rule results: looked up by the three labels as they are,
-        // with no key string built.
-        let key = DecisionSeries(policy: policy, rule: rule, result: result)
-        if let known = decisions.withLock({ $0[key] }) { return known.increment() }
-        let made = counter("admission_decisions", "total", "Rule results by policy, rule and result",
-                           [("policy", policy), ("rule", rule), ("result", result)])
-        decisions.withLock { $0[key] = made }
-        made.increment()
+        counter("admission_decisions", "total", "Rule results by policy, rule and result",
+                [("policy", policy), ("rule", rule), ("result", result)]).increment()
     }
-
-    private struct DecisionSeries: Hashable { let policy, rule, result: String }
-    private let decisions = Mutex<[DecisionSeries: Counter]>([:])
 
     /// Outcomes of a verification cache lookup.
     public enum CacheResult: String, Sendable { case hit, miss, shared }
@@ -167,10 +158,17 @@ public final class AdmissionMetrics: Sendable {
 
 /// Metric series by name and labels, made once.
 private final class SeriesCache<Series: Sendable>: Sendable {
-    private let table = Mutex<[String: Series]>([:])
+    /// A series by family name and labels as given (compared as values: the warm path counts
+    /// every rule result, and no key text is built for the lookup).
+    private struct Key: Hashable {
+        struct Label: Hashable { let name, value: String }
+        let name: String
+        let labels: [Label]
+    }
+    private let table = Mutex<[Key: Series]>([:])
 
     func series(_ name: String, _ labels: [(String, String)], make: () -> Series) -> Series {
-        let key = labels.reduce(name) { $0 + "\u{1}" + $1.0 + "\u{2}" + $1.1 }
+        let key = Key(name: name, labels: labels.map { Key.Label(name: $0.0, value: $0.1) })
         if let existing = table.withLock({ $0[key] }) { return existing }
         let made = make()
         table.withLock { $0[key] = made }

@@ -33,17 +33,6 @@ public struct VerificationCacheKey: Hashable, Sendable, CustomStringConvertible 
         self.digest = digest
     }
 
-    /// Equality compares every part; the hash reads the parts that tell entries apart in
-    /// practice (policy, image, digest, attestation type), not the key text and options a lookup
-    /// would otherwise hash on every warm admission. Entries that differ only there (one policy
-    /// verifying one image with several keys) share a bucket chain as long as the policy's key list.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(policy)
-        hasher.combine(request.reference.repository)
-        hasher.combine(digest.encoded)
-        hasher.combine(request.predicateType)
-    }
-
     /// The policy, the image and the kind of key (never the key itself).
     public var description: String {
         let key = switch request.key { case .kms(let uri): uri; case .publicKey: "public key" }
@@ -57,7 +46,7 @@ struct ResolutionKey: Hashable, Sendable {
     let registrySecrets: [RegistrySecretReference]
 }
 
-/// The verification cache: results keyed by policy, version, rule, image digest and keys.
+/// The verification cache: results keyed by policy, version, request and image digest.
 public typealias VerificationCache<Value: Sendable> = ExpiringCache<VerificationCacheKey, Value>
 
 /// Runs `operation` in its own task and returns its result, or throws `.timeout` at `deadline`

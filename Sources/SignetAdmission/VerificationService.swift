@@ -132,8 +132,6 @@ public final class VerificationService: Sendable {
         return VerificationErrors.result(for: error, image: image)
     }
 
-    /// Everything about the attestor entry except the image and the key (kept verbatim: the
-    /// dictionary hashes it, no digest needed).
     static func reason(_ error: any Error) -> String {
         if let e = error as? SignetAdmissionError { return e.code.name }
         return VerificationErrors.layer(of: error)

@@ -566,8 +566,8 @@ extension CELPolicyEngine {
                 guard let img = c["image"]?.stringValue, matched.contains(img) else { continue }
                 let parsed = KyvernoImage(parsing: img)
                 var hasDigest = !parsed.digest.isEmpty
-                if !hasDigest, config.mutateDigest, let d = digests[img], state.wasVerified(img) {
-                    let pointer = "/" + (path + [field, String(i), "image"]).joined(separator: "/")
+                if !hasDigest, config.mutateDigest, let d = digests[img], state.wasVerified(img),
+                   let pointer = KyvernoImage.imagePointer(kind: kind, field: field, index: i) {
                     rule.patches.append(JSONPatchOperation(op: "replace", path: pointer, value: .string(parsed.withTag + "@" + d)))
                     hasDigest = secondPass == .afterMutation
                 }

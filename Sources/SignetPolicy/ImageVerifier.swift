@@ -160,6 +160,17 @@ public struct RegistrySecretReference: Sendable, Hashable, CustomStringConvertib
 }
 
 extension ImageVerificationRequest {
+    /// Equality compares every field. The hash reads the fields an admission request chooses (the
+    /// image, its reference, the attestation type, the registry Secrets), not the key material and
+    /// options a policy fixes: lookups on the warm path do not hash a PEM. Requests that differ only
+    /// in those share a bucket chain no longer than the policy's own lists of keys and entries.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(image)
+        hasher.combine(reference)
+        hasher.combine(predicateType)
+        hasher.combine(registrySecrets)
+    }
+
     /// The request as the verify stage runs it for an object with `pullSecrets` (the Pod's
     /// `imagePullSecrets`): those Secrets first, then the policy's, at most
     /// `RegistrySecretReference.maxPerRequest`. The result is stored under the planned request.
@@ -405,35 +416,43 @@ public struct KyvernoImage: Sendable, Hashable {
 
     /// Where the Pod spec of a kind sits (Kyverno's standard image extractors): a Pod's `spec`, a
     /// controller's template spec, a CronJob's job template spec; nil for other kinds.
-    public static func podSpecPath(ofKind kind: String) -> [String]? {
-        switch kind {
-        case "Pod": ["spec"]
-        case "DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job": ["spec", "template", "spec"]
-        case "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"]
-        default: nil
-        }
+    public static func podSpecPath(ofKind kind: String) -> [String]? { podSpecs[kind]?.path }
+
+    /// The JSON pointer of a container's image field, e.g. `/spec/template/spec/containers/0/image`
+    /// (nil for a kind without a Pod spec).
+    static func imagePointer(kind: String, field: String, index: Int) -> String? {
+        podSpecs[kind].map { imagePointer(under: $0.pointer, field: field, index: index) }
     }
 
-    /// `podSpecPath(ofKind:)` as a JSON pointer (`/spec/template/spec`), for the kinds it knows.
-    static func podSpecPointer(ofKind kind: String) -> String {
-        switch kind {
-        case "Pod": "/spec"
-        case "CronJob": "/spec/jobTemplate/spec/template/spec"
-        default: "/spec/template/spec"
-        }
+    private static func imagePointer(under specPointer: String, field: String, index: Int) -> String {
+        "\(specPointer)/\(field)/\(index)/image"
     }
+
+    /// Each kind's Pod spec as a path and as a JSON pointer (made once: pointers are written for
+    /// every image of every admission).
+    private static let podSpecs: [String: (path: [String], pointer: String)] = {
+        let locations: [([String], [String])] = [
+            (["Pod"], ["spec"]),
+            (["DaemonSet", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "Job"], ["spec", "template", "spec"]),
+            (["CronJob"], ["spec", "jobTemplate", "spec", "template", "spec"]),
+        ]
+        var table: [String: (path: [String], pointer: String)] = [:]
+        for (kinds, path) in locations {
+            for kind in kinds { table[kind] = (path, "/" + path.joined(separator: "/")) }
+        }
+        return table
+    }()
 
     /// Images of a Pod spec or Pod controller (initContainers, containers, ephemeralContainers), as
     /// Kyverno's standard extractors find them.
     public static func extract(from resource: JSONValue, kind: String) -> [KyvernoImage] {
-        guard let base = podSpecPath(ofKind: kind), let spec = resource.value(at: base) else { return [] }
+        guard let location = podSpecs[kind], let spec = resource.value(at: location.path) else { return [] }
         var out: [KyvernoImage] = []
         for field in containerFields {
             guard let list = spec[field]?.arrayValue else { continue }
             for (i, c) in list.enumerated() {
                 guard let img = c["image"]?.stringValue, !isBlank(img) else { continue }
-                // Runs on every admission: one string built per image, from the kind's constant prefix.
-                out.append(KyvernoImage(parsing: img, pointer: "\(podSpecPointer(ofKind: kind))/\(field)/\(i)/image"))
+                out.append(KyvernoImage(parsing: img, pointer: imagePointer(under: location.pointer, field: field, index: i)))
             }
         }
         return out

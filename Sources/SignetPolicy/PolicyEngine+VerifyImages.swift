@@ -164,10 +164,11 @@ extension PolicyEngine {
         }
         // Kyverno ExtractMatchingImages: images matching any entry's imageReferences. Each glob
         // test runs once per (entry, image): the checks below and the second pass read it here.
-        let referenced: [[Bool]] = rule.verifyImages.map { iv in all.map { $0.matchesAny(iv.imageReferences) } }
-        let kept = all.indices.filter { i in referenced.contains { $0[i] } }
-        if kept.isEmpty { return [] }
-        let images = kept.map { all[$0] }
+        let images: [(image: KyvernoImage, referencedBy: [Bool])] = all.compactMap { img in
+            let referencedBy = rule.verifyImages.map { img.matchesAny($0.imageReferences) }
+            return referencedBy.contains(true) ? (img, referencedBy) : nil
+        }
+        if images.isEmpty { return [] }
         // pointer -> image as submitted, when an earlier rule patched `resource` (otherwise every
         // image is as submitted)
         var submitted: [String: KyvernoImage] = [:]
@@ -179,19 +180,19 @@ extension PolicyEngine {
         var failedImages = Set<String>()      // images whose verification failed or could not run
         var patched: [String: KyvernoImage] = [:]  // pointer -> image after digest mutation
         for (ivi, iv) in rule.verifyImages.enumerated() {
-            for (k, var img) in images.enumerated() {
+            for (var img, referencedBy) in images {
                 let name = img.string
                 func r(_ s: RuleStatus, _ m: String, patches: [JSONPatchOperation] = []) -> RuleResult {
                     RuleResult(rule: rule.name, type: .imageVerify, status: s, message: m, failureAction: action, patches: patches)
                 }
                 if iv.attestors.isEmpty && iv.attestations.isEmpty { continue }
                 let skipped = img.matchesAny(iv.skipImageReferences)
-                if !referenced[ivi][kept[k]] || skipped {
+                if !referencedBy[ivi] || skipped {
                     results.append(r(.skip, "skipping image reference image \(name), policy \(p.name) ruleName \(rule.name)"))
                     if skipped { verified[name] = verified[name] ?? true }
                     continue
                 }
-                let asSubmitted = original == nil ? name : (submitted[img.pointer]?.string ?? name)
+                let asSubmitted = submitted.isEmpty ? name : (submitted[img.pointer]?.string ?? name)
                 guard let reference = Reference.parsedIfValid(asSubmitted) else {
                     // An image no registry can serve does not verify: a failure, not an error.
                     results.append(r(.fail, "failed to verify image \(name): invalid image reference"))
@@ -263,10 +264,10 @@ extension PolicyEngine {
         // reports only when no verification failed.
         if !failedImages.isEmpty { return results }
         for (ivi, iv) in rule.verifyImages.enumerated() {
-            for (k, orig) in images.enumerated() {
+            for (orig, referencedBy) in images {
                 let pinned = secondPass == .afterMutation ? patched[orig.pointer] : nil
                 let img = pinned ?? orig
-                guard pinned.map({ $0.matchesAny(iv.imageReferences) }) ?? referenced[ivi][kept[k]] else { continue }
+                guard pinned.map({ $0.matchesAny(iv.imageReferences) }) ?? referencedBy[ivi] else { continue }
                 if iv.verifyDigest && img.digest.isEmpty {
                     results.append(RuleResult(rule: rule.name, type: .imageVerify, status: .fail, message: "missing digest for \(img.string)", failureAction: action))
                     return results

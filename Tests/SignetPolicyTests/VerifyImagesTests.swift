@@ -109,6 +109,25 @@ let threeKeysCount = """
         #expect(KyvernoImage(parsing: raw).string == expected)
     }
 
+    /// Requests that differ only in what the policy fixes (key, options) stay distinct keys,
+    /// though their hash leaves those fields out.
+    @Test func requestsDifferingOnlyInPolicyFieldsStayDistinct() throws {
+        let reference = try Reference(parsing: "r.io/app:1")
+        let base = ImageVerificationRequest(image: "r.io/app:1", reference: reference, key: .kms("hashivault://a"))
+        var variants = [base, ImageVerificationRequest(image: "r.io/app:1", reference: reference, key: .kms("hashivault://b")),
+                        ImageVerificationRequest(image: "r.io/app:1", reference: reference, key: .publicKey("PEM"))]
+        var options = base
+        options.signatureAlgorithm = "sha512"
+        variants.append(options)
+        options = base
+        options.annotations = ["env": "prod"]
+        variants.append(options)
+        var table: [ImageVerificationRequest: Int] = [:]
+        for (i, r) in variants.enumerated() { table[r] = i }
+        #expect(table.count == variants.count)
+        for (i, r) in variants.enumerated() { #expect(table[r] == i) }
+    }
+
     /// Image pointers name the field each image sits in, for every kind with a Pod spec.
     @Test(arguments: ["Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"])
     func imagePointersFollowTheKindsPodSpec(kind: String) throws {
