@@ -380,7 +380,7 @@ public final class AdmissionController: AdmissionReviewer {
         let info = ResourceInfo(object)
         var response = EngineResponse(resource: info, policies: [])
         response.policies.reserveCapacity(engines.count)
-        for index in engines.indices {  // each engine used in place (not copied)
+        for index in engines.indices {
             if !fixed.isEmpty, let r = fixed[index] { response.policies.append(r); continue }
             let verifications = lookup.map { VerificationResults(source: $0.asking(set.policies[index].policy.name, set.policies[index].version)) } ?? results
             if let r = engines[index].evaluate(object, info: info, admission: admission, verifications: verifications, secondPass: secondPass).policies.first {
@@ -415,7 +415,29 @@ public final class AdmissionController: AdmissionReviewer {
     final class CachedVerificationLookup: Sendable {
         let verification: VerificationService?
         let pullSecrets: [RegistrySecretReference]
-        private let state = Mutex<(read: [ImageVerificationRequest: ImageVerificationResult], missed: Bool)>(([:], false))
+        private let state = Mutex<(read: ReadResults, missed: Bool)>((ReadResults(), false))
+
+        /// The results read so far. A review reads a few (one per image and key): up to
+        /// `fewest` are compared rather than hashed (the cache lookup hashes the request once);
+        /// beyond, a dictionary keeps every lookup constant-time.
+        struct ReadResults {
+            static let fewest = 16
+            private var few: [(ImageVerificationRequest, ImageVerificationResult)] = []
+            private var many: [ImageVerificationRequest: ImageVerificationResult] = [:]
+
+            subscript(request: ImageVerificationRequest) -> ImageVerificationResult? {
+                many.isEmpty ? few.first { $0.0 == request }?.1 : many[request]
+            }
+
+            mutating func add(_ request: ImageVerificationRequest, _ result: ImageVerificationResult) {
+                if many.isEmpty, few.count < Self.fewest { few.append((request, result)); return }
+                if many.isEmpty {
+                    for (r, v) in few { many[r] = v }
+                    few = []
+                }
+                many[request] = result
+            }
+        }
 
         init(verification: VerificationService?, pullSecrets: [RegistrySecretReference]) {
             self.verification = verification
@@ -452,7 +474,7 @@ public final class AdmissionController: AdmissionReviewer {
             } else {
                 result = AdmissionController.noVerifier
             }
-            state.withLock { $0.read[request] = result }
+            state.withLock { $0.read.add(request, result) }
             return result
         }
     }

@@ -6,8 +6,8 @@ import SignetPrimitives
 /// An `admission.k8s.io/v1` AdmissionReview: the body of a webhook call and of its reply
 /// (kubernetes.io, extensible-admission-controllers; FORMATS.md section 5).
 ///
-/// Requests are read with SignetPolicy's JSON parser so `object` reaches the engine as the
-/// engine's own `JSONValue` without a second parse; replies are written with `JSONEncoder`.
+/// Requests are read in one pass as a `JSONEnvelope`: the review's own objects member by member,
+/// `object` as the engine's `JSONValue` without a second parse. Replies are written directly.
 public struct AdmissionReview: Sendable, Hashable {
     public var apiVersion: String
     public var kind: String
@@ -36,16 +36,20 @@ public struct AdmissionReview: Sendable, Hashable {
         try self.init(parsing: try buffer.withUnsafeReadableBytes { try Self.parseBody($0) })
     }
 
-    static func parseBody(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+    /// The envelope's objects read member by member (no dictionary for them); `object`,
+    /// `oldObject` and `options` are values, as the engine takes them.
+    static let envelopeKeys = ["request", "kind", "resource", "requestKind", "requestResource", "userInfo"]
+
+    static func parseBody(_ bytes: UnsafeRawBufferPointer) throws -> JSONEnvelope {
         do {
-            return try JSONValue(jsonBytes: bytes)
+            return try JSONEnvelope(jsonBytes: bytes, expanding: envelopeKeys)
         } catch {
             throw SignetAdmissionError(.badRequest, "body is not valid JSON", underlying: error)
         }
     }
 
-    init(parsing root: JSONValue) throws {
-        guard case .object = root else {
+    init(parsing root: JSONEnvelope) throws {
+        guard root.isObject else {
             throw SignetAdmissionError(.badRequest, "body is not a JSON object")
         }
         let apiVersion = root["apiVersion"]?.stringValue ?? ""
@@ -56,10 +60,10 @@ public struct AdmissionReview: Sendable, Hashable {
         guard kind == "AdmissionReview" else {
             throw SignetAdmissionError(.badRequest, "unsupported kind '\(kind)' (want AdmissionReview)")
         }
-        guard let req = root["request"], case .object = req else {
+        guard let req = root["request"], req.isObject else {
             throw SignetAdmissionError(.badRequest, "AdmissionReview has no request")
         }
-        self.init(request: try AdmissionRequest(json: req))
+        self.init(request: try AdmissionRequest(envelope: req))
     }
 
     /// A reply carrying `response` (same apiVersion and kind, no request).
@@ -70,6 +74,11 @@ public struct AdmissionReview: Sendable, Hashable {
     /// The reply as JSON bytes: `{"apiVersion","kind","response"}` (written directly, no encoder:
     /// this is the hot path).
     public func replyData() throws -> Data {
+        Data(replyBytes())
+    }
+
+    /// `replyData`'s bytes (the event-loop handler copies them straight into its network buffer).
+    func replyBytes() -> [UInt8] {
         // The members in sorted order, as `jsonString` writes them: apiVersion, kind, response.
         var out: [UInt8] = []
         out.reserveCapacity(128)
@@ -82,7 +91,7 @@ public struct AdmissionReview: Sendable, Hashable {
             response.appendJSON(to: &out)
         }
         out.append(UInt8(ascii: "}"))
-        return Data(out)
+        return out
     }
 }
 
@@ -105,12 +114,12 @@ public struct AdmissionRequest: Sendable, Hashable {
     public var options: JSONValue?
 
     /// Reads `request` from its JSON; `uid` is required and non-empty.
-    init(json: JSONValue) throws {
+    init(envelope json: JSONEnvelope) throws {
         func string(_ key: String) throws -> String? {
             switch json[key] {
-            case nil, .null?: return nil
-            case .string(let s)?: return s
-            case let other?: throw SignetAdmissionError(.badRequest, "request.\(key) must be a string, not \(other.typeName)")
+            case nil, .value(.null)?: return nil
+            case .value(.string(let s))?: return s
+            case let other?: throw SignetAdmissionError(.badRequest, "request.\(key) must be a string, not \(other.value.typeName)")
             }
         }
         guard let uid = try string("uid"), !uid.isEmpty else {
@@ -118,16 +127,16 @@ public struct AdmissionRequest: Sendable, Hashable {
         }
         self.uid = uid
         func gvk(_ key: String) -> GroupVersionKind? {
-            guard let v = json[key], case .object = v else { return nil }
+            guard let v = json[key], v.isObject else { return nil }
             return GroupVersionKind(group: v["group"]?.stringValue ?? "", version: v["version"]?.stringValue ?? "",
                                     kind: v["kind"]?.stringValue ?? "")
         }
         func gvr(_ key: String) -> GroupVersionResource? {
-            guard let v = json[key], case .object = v else { return nil }
+            guard let v = json[key], v.isObject else { return nil }
             return GroupVersionResource(group: v["group"]?.stringValue ?? "", version: v["version"]?.stringValue ?? "",
                                         resource: v["resource"]?.stringValue ?? "")
         }
-        let object = json["object"].flatMap { $0 == .null ? nil : $0 }
+        let object = json["object"].flatMap { $0.value == .null ? nil : $0.value }
         // `kind` is required by the API; fall back to the object's own apiVersion/kind when absent.
         if let k = gvk("kind") {
             kind = k
@@ -151,15 +160,15 @@ public struct AdmissionRequest: Sendable, Hashable {
         operation = parsed
         let u = json["userInfo"]
         var extra: [String: [String]]? = nil
-        if let e = u?["extra"]?.objectValue {
+        if let e = u?["extra"]?.value.objectValue {
             extra = e.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
         }
         userInfo = UserInfo(username: u?["username"]?.stringValue, uid: u?["uid"]?.stringValue,
-                            groups: u?["groups"]?.arrayValue?.compactMap(\.stringValue), extra: extra)
+                            groups: u?["groups"]?.value.arrayValue?.compactMap(\.stringValue), extra: extra)
         self.object = object
-        oldObject = json["oldObject"].flatMap { $0 == .null ? nil : $0 }
-        dryRun = json["dryRun"]?.boolValue
-        options = json["options"]
+        oldObject = json["oldObject"].flatMap { $0.value == .null ? nil : $0.value }
+        dryRun = json["dryRun"]?.value.boolValue
+        options = json["options"]?.value
     }
 
     public init(uid: String, kind: GroupVersionKind, resource: GroupVersionResource, name: String? = nil,

@@ -311,14 +311,25 @@ public struct AdmissionServer: Sendable {
     /// True when a Content-Type names `application/json` (any case, parameters and spaces allowed,
     /// RFC 9110 section 8.3.1); a byte scan, as it runs on every review.
     static func isJSONMediaType(_ contentType: String) -> Bool {
-        var utf8 = Substring(contentType).utf8
-        if let semicolon = utf8.firstIndex(of: UInt8(ascii: ";")) { utf8 = utf8[..<semicolon] }
-        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
-        let trimmed = utf8.drop(while: space).reversed().drop(while: space).reversed()
-        let want = "application/json".utf8
-        guard trimmed.count == want.count else { return false }
-        // ASCII case folding: setting bit 0x20 maps A-Z to a-z and leaves '/' and lowercase alone.
-        return zip(trimmed, want).allSatisfy { a, b in a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7a) }
+        var text = contentType
+        return text.withUTF8 { bytes in
+            // The media type: before any parameter, without surrounding spaces or tabs.
+            func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+            var start = 0
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            while start < end, space(bytes[start]) { start += 1 }
+            while end > start, space(bytes[end - 1]) { end -= 1 }
+            let want: StaticString = "application/json"
+            guard end - start == want.utf8CodeUnitCount else { return false }
+            return want.withUTF8Buffer { want in
+                // ASCII case folding: setting bit 0x20 maps A-Z to a-z and leaves '/' and lowercase alone.
+                for k in 0..<want.count {
+                    let a = bytes[start + k], b = want[k]
+                    guard a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7a) else { return false }
+                }
+                return true
+            }
+        }
     }
 
     func badRequest(_ path: String, _ message: String) -> Response {

@@ -27,22 +27,28 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// `maxBodySize`). Pods and Deployments are a few KiB.
     static let maxCollected = 256 * 1024
 
-    /// The review paths: `/validate`, `/mutate` and their `/fail` and `/ignore` forms.
-    static let routes: [String: (phase: AdmissionPhase, group: PolicyGroup)] = {
-        var routes: [String: (phase: AdmissionPhase, group: PolicyGroup)] = [:]
-        for phase in [AdmissionPhase.validate, .mutate] {
-            for group in PolicyGroup.allCases {
-                routes[AdmissionServer.path(phase, group)] = (phase, group)
-            }
-        }
-        return routes
-    }()
+    /// A review path: `/validate`, `/mutate` and their `/fail` and `/ignore` forms.
+    struct Route {
+        let path: String
+        let phase: AdmissionPhase
+        let group: PolicyGroup
+    }
+
+    static let routes: [Route] = [AdmissionPhase.validate, .mutate].flatMap { phase in
+        PolicyGroup.allCases.map { Route(path: AdmissionServer.path(phase, $0), phase: phase, group: $0) }
+    }
+
+    /// The index in `routes` of a request target's path (the query left out), or nil.
+    static func route(of target: String) -> Int? {
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? Substring(target)
+        return routes.firstIndex { $0.path == path }
+    }
 
     private enum State {
         /// Between requests.
         case idle
         /// Collecting the body of a review that may be answered here.
-        case collecting(head: HTTPRequest, path: String, body: ByteBuffer, start: ContinuousClock.Instant)
+        case collecting(head: HTTPRequest, route: Int, body: ByteBuffer, start: ContinuousClock.Instant)
         /// Handing the parts of the current request on to the router.
         case passing
     }
@@ -58,7 +64,8 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// on once that request is answered or handed on.
     private var heldQuiesce: ChannelShouldQuiesceEvent?
     private var date = HTTPDateCache()
-    private var seriesByPath: [String: AdmissionMetrics.ImmediateSeries] = [:]
+    /// The metric series of each route (`routes` order), made when first used on this connection.
+    private var seriesByRoute = [AdmissionMetrics.ImmediateSeries?](repeating: nil, count: ImmediateReviewHandler.routes.count)
 
     init(reviewer: any AdmissionReviewer, metrics: AdmissionMetrics, maxBodySize: Int, serverName: String) {
         self.reviewer = reviewer
@@ -72,15 +79,15 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch state {
         case .idle:
             guard case .head(let head) = part else { context.fireChannelRead(data); return }
-            if routed == 0, let (path, length) = eligible(head) {
-                state = .collecting(head: head, path: path, body: context.channel.allocator.buffer(capacity: length), start: .now)
+            if routed == 0, let (route, length) = eligible(head) {
+                state = .collecting(head: head, route: route, body: context.channel.allocator.buffer(capacity: length), start: .now)
             } else {
                 hand(context, data)
             }
         case .passing:
             if case .end = part { state = .idle }
             context.fireChannelRead(data)
-        case .collecting(let head, let path, var body, let start):
+        case .collecting(let head, let route, var body, let start):
             switch part {
             case .head:
                 // Cannot happen (the codec ends every request); hand everything on rather than guess.
@@ -93,13 +100,13 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
                     hand(context, wrapInboundOut(.body(chunk)))
                 } else {
                     body.writeImmutableBuffer(chunk)
-                    state = .collecting(head: head, path: path, body: body, start: start)
+                    state = .collecting(head: head, route: route, body: body, start: start)
                 }
             case .end:
                 state = .idle
-                if let route = Self.routes[path], let (reply, allowed) = answer(body, route: route) {
+                if let (reply, allowed) = answer(body, route: Self.routes[route]) {
                     respond(context, reply)
-                    series(path).record(allowed: allowed, duration: ContinuousClock.now - start)
+                    series(route).record(allowed: allowed, duration: ContinuousClock.now - start)
                 } else {
                     handOn(context, head: head, body: body, end: true)
                 }
@@ -123,11 +130,9 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: - Steps
 
-    /// The route path and body length of a request that may be answered here, or nil.
-    private func eligible(_ head: HTTPRequest) -> (String, Int)? {
-        guard head.method == .post, let target = head.path else { return nil }
-        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target
-        guard Self.routes[path] != nil else { return nil }
+    /// The route (index in `routes`) and body length of a request that may be answered here, or nil.
+    private func eligible(_ head: HTTPRequest) -> (Int, Int)? {
+        guard head.method == .post, let target = head.path, let route = Self.route(of: target) else { return nil }
         // One pass over the fields. A repeated Content-Length or Content-Type, an `Expect` or a
         // `Connection: close` leaves the request to the router, as does a missing length.
         var length: Int?
@@ -149,32 +154,29 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
         }
         guard let length, json else { return nil }
-        return (path, length)
+        return (route, length)
     }
 
     /// The reply bytes when the reviewer can answer without waiting; nil: the router's path.
-    private func answer(_ body: ByteBuffer, route: (phase: AdmissionPhase, group: PolicyGroup)) -> (Data, allowed: Bool)? {
+    private func answer(_ body: ByteBuffer, route: Route) -> ([UInt8], allowed: Bool)? {
         guard let review = try? AdmissionReview(parsing: body),
               let request = review.request,
-              let response = reviewer.reviewImmediately(request, phase: route.phase, group: route.group),
-              let data = try? AdmissionReview.reply(response).replyData() else { return nil }
-        return (data, response.allowed)
+              let response = reviewer.reviewImmediately(request, phase: route.phase, group: route.group) else { return nil }
+        return (AdmissionReview.reply(response).replyBytes(), response.allowed)
     }
 
-    /// The metric series of a review path (one of `routes`), looked up once per connection.
-    private func series(_ path: String) -> AdmissionMetrics.ImmediateSeries {
-        if let known = seriesByPath[path] { return known }
-        let made = metrics.immediateSeries(path: path)
-        seriesByPath[path] = made
+    /// The metric series of a route, looked up once per connection.
+    private func series(_ route: Int) -> AdmissionMetrics.ImmediateSeries {
+        if let known = seriesByRoute[route] { return known }
+        let made = metrics.immediateSeries(path: Self.routes[route].path)
+        seriesByRoute[route] = made
         return made
     }
 
-    private func respond(_ context: ChannelHandlerContext, _ reply: Data) {
-        var fields = HTTPFields()
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(reply.count)
-        fields[.date] = date.now()
-        fields[.server] = serverName
+    private func respond(_ context: ChannelHandlerContext, _ reply: [UInt8]) {
+        let fields: HTTPFields = [
+            .contentType: "application/json", .contentLength: String(reply.count), .date: date.now(), .server: serverName,
+        ]
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: reply))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

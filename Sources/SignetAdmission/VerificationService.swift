@@ -41,9 +41,7 @@ public final class VerificationService: Sendable {
         guard let digest = request.reference.digest,
               let result = cache.cachedValue(for: key(request, digest: digest, policy: policy, version: version)) else { return nil }
         metrics?.cache(.hit)
-        var answer = result
-        answer.digest = digest.description
-        return answer
+        return result  // stored with the digest it was verified at (the key's)
     }
 
     func key(_ request: ImageVerificationRequest, digest: SignetOCI.Digest, policy: String, version: String) -> VerificationCacheKey {
@@ -107,7 +105,7 @@ public final class VerificationService: Sendable {
         let key = key(request, digest: digest, policy: policy, version: version)
         let start = ContinuousClock.now
         let (result, source) = try await cache.value(for: key) { [verifier, metrics, pinnedRequest] in
-            let r: ImageVerificationResult
+            var r: ImageVerificationResult
             do {
                 r = try await verifier.verify(pinnedRequest, memo: memo)
             } catch {
@@ -116,13 +114,13 @@ public final class VerificationService: Sendable {
             }
             if r.status == .error { metrics?.verificationError(reason: "transport") }
             metrics?.verification(duration: ContinuousClock.now - start)
+            // The digest reported (and patched in) is exactly the one verified; stored with the
+            // result, so that a cache hit reads it as it is.
+            if r.verified { r.digest = digest.description }
             return r
         }
         metrics?.cache(source == .hit ? .hit : source == .shared ? .shared : .miss)
-        // The digest reported (and patched in) is exactly the one verified.
-        var answer = result
-        if answer.verified { answer.digest = digest.description }
-        return answer
+        return result
     }
 
     /// `VerificationErrors.result(for:image:)`, plus the webhook's own errors (the API server

@@ -171,17 +171,19 @@ public struct PolicyEngine: Sendable {
         var patched = false
         for rp in plan.imageRules where admission.operation != .delete {
             if let kf = rp.kindFilter, !kf.contains(subject.kind) { continue }
-            guard Matcher.matches(rp.rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
-            let action = failureAction(p, rp.rule, info: info, admission: admission)
-            if let ex = exceptionKeys(p, rp.rule, subject, resource: resource, admission: admission) {
-                results.append(RuleResult(rule: rp.rule.name, type: .imageVerify, status: .skip, message: "rule is skipped due to policy exceptions" + ex.joined(separator: ", "), failureAction: action, exceptions: ex))
+            // Read out of the plan once: each `rp.rule` passed to a call is a copy of the whole struct.
+            let rule = rp.rule
+            guard Matcher.matches(rule, policyNamespace: plan.scopeNamespace, subject) else { continue }
+            let action = failureAction(p, rule, info: info, admission: admission)
+            if !exceptions.isEmpty, let ex = exceptionKeys(p, rule, subject, resource: resource, admission: admission) {
+                results.append(RuleResult(rule: rule.name, type: .imageVerify, status: .skip, message: "rule is skipped due to policy exceptions" + ex.joined(separator: ", "), failureAction: action, exceptions: ex))
                 continue
             }
-            if !rp.rule.unsupported.isEmpty {
-                results.append(unsupportedResult(rp.rule, type: .imageVerify, action: action))
+            if !rule.unsupported.isEmpty {
+                results.append(unsupportedResult(rule, type: .imageVerify, action: action))
                 continue
             }
-            let rs = verifyImages(rp.rule, policy: p, resource: current, original: patched ? resource : nil, info: info,
+            let rs = verifyImages(rule, policy: p, resource: current, original: patched ? resource : nil, info: info,
                                   action: action, verifications: verifications, secondPass: secondPass, admission: admission)
             for r in rs { for patch in r.patches { current = JSONPatcher.apply(patch, to: current); patched = true } }
             results += rs

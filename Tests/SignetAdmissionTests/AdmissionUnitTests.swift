@@ -73,6 +73,46 @@ struct AdmissionReviewTests {
         #expect(String(decoding: try AdmissionReview.reply(response).replyData(), as: UTF8.self) == expected.jsonString)
     }
 
+    /// The review's objects are read member by member (`JSONEnvelope`); the request read must be
+    /// the one read from the document as a value, error for error.
+    @Test(arguments: [
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"resource":{"group":"apps","version":"v1","resource":"deployments"},"requestKind":{"kind":"Scale"},"requestResource":{"resource":"deployments"},"subResource":"scale","name":"n","namespace":"ns","operation":"UPDATE","userInfo":{"username":"a","uid":"1","groups":["g"],"extra":{"k":["v",1]}},"object":{"kind":"Scale"},"oldObject":null,"dryRun":true,"options":{"a":1}}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"first"},"request":{"uid":"last","object":{"apiVersion":"apps/v1","kind":"Deployment"}}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","uid":"v","kind":{"kind":"Pod"},"kind":{"kind":"Secret","kind":"ConfigMap"}}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":"Pod","object":{"kind":"Pod"}}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod"},"userInfo":"x","oldObject":{"a":1}}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","name":{"a":1},"kind":{"kind":"Pod"}}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"},"request":null}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","kind":"Other","request":{"uid":"u","kind":{"kind":"Pod"}}}"#,
+        #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod"},"operation":"DELETE","object":null}}"#,
+        #"["not an object"]"#,
+    ])
+    func readsTheRequestTheValueReads(text: String) throws {
+        func asValue() throws -> AdmissionRequest? {
+            try AdmissionReview(parsing: JSONEnvelope.value(try JSONValue(json: text))).request
+        }
+        func asEnvelope() throws -> AdmissionRequest? { try AdmissionReview(parsing: Data(text.utf8)).request }
+        switch (Result { try asValue() }, Result { try asEnvelope() }) {
+        case (.success(let a), .success(let b)):
+            #expect(a == b)
+        case (.failure(let a as SignetAdmissionError), .failure(let b as SignetAdmissionError)):
+            #expect(a.message == b.message)
+        case let (a, b):
+            Issue.record("the two reads differ: \(a) vs \(b)")
+        }
+    }
+
+    @Test(arguments: [
+        ("application/json", true), ("Application/JSON", true), ("application/json; charset=utf-8", true),
+        (" \tapplication/json \t;x", true), ("application/json;", true), ("application/jsonx", false),
+        ("application/json-patch+json", false), ("text/json", false), ("", false), (";application/json", false),
+        ("application\u{0}json", false), ("applicationAjson", false), ("application/jsoné", false),
+    ])
+    func recognizesTheJSONMediaType(value: String, json: Bool) {
+        #expect(AdmissionServer.isJSONMediaType(value) == json)
+    }
+
     @Test(arguments: [("a/b", "a~1b"), ("x~y", "x~0y"), ("plain", "plain")])
     func escapesJSONPointerTokens(raw: String, escaped: String) {
         #expect(JSONPatchOperation.escape(raw) == escaped)
@@ -263,5 +303,23 @@ struct ViolationStoreTests {
         #expect(a["results"]?.arrayValue?.first?["policy"] == "p")
         #expect(a["results"]?.arrayValue?.first?["resources"]?.arrayValue?.first?["name"] == "pod2")
         #expect(store.reports(namespace: "b")["items"]?.arrayValue?.count == 1)
+    }
+}
+
+@Suite("Warm-path lookup memo")
+struct CachedVerificationLookupTests {
+    /// Past `fewest` results the memo moves to a dictionary; every result stays readable, and a
+    /// request is never confused with another.
+    @Test(arguments: [1, AdmissionController.CachedVerificationLookup.ReadResults.fewest,
+                      AdmissionController.CachedVerificationLookup.ReadResults.fewest + 1, 100])
+    func keepsEveryResult(count: Int) throws {
+        var memo = AdmissionController.CachedVerificationLookup.ReadResults()
+        let requests = try (0..<count).map { i in
+            ImageVerificationRequest(image: "reg.io/app:\(i)", reference: try Reference(parsing: "reg.io/app:\(i)"), key: .kms("hashivault://k"))
+        }
+        for (i, r) in requests.enumerated() { memo.add(r, .verified(digest: "sha256:\(i)")) }
+        for (i, r) in requests.enumerated() { #expect(memo[r]?.digest == "sha256:\(i)") }
+        let other = ImageVerificationRequest(image: "reg.io/app:0", reference: try Reference(parsing: "reg.io/app:0"), key: .kms("hashivault://other"))
+        #expect(memo[other] == nil)
     }
 }

@@ -28,6 +28,9 @@ struct JSONCorpusTests {
                     "\(url.lastPathComponent)")
             #expect(try JSONValue(json: value.jsonString(sortedKeys: false, escapeHTML: false)).integersAsNumbers() == expected)
             #expect(try JSONValue(json: value.jsonString).integersAsNumbers() == expected)
+            // The envelope reader reads the same document.
+            let envelope = try data.withUnsafeBytes { try JSONEnvelope(jsonBytes: $0, expanding: ["request", "metadata", "spec", "kind"]) }
+            #expect(envelope.value == value, "\(url.lastPathComponent)")
             files += 1
         }
         print("JSON corpus: \(files) files parsed and round-tripped")

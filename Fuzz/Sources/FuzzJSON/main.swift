@@ -1,5 +1,5 @@
-// JSON reader: `JSONValue(json:)`, as the webhook reads AdmissionReview bodies and the CLI reads
-// JSON resources. Also checks that writing is stable: write(parse(write(v))) == write(v).
+// JSON reader: `JSONValue(json:)`, as the CLI reads JSON resources, and `JSONEnvelope`, as the webhook
+// reads AdmissionReview bodies (the two must agree). Also checks that writing is stable: write(parse(write(v))) == write(v).
 import Foundation
 import FuzzSupport
 import SignetPrimitives
@@ -11,7 +11,14 @@ public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Fuzz.bytes(data, size)
     if Fuzz.knownTrap(bytes) { return -1 }
-    guard let value = try? JSONValue(json: Data(bytes)) else { return 0 }
+    let parsed = try? JSONValue(json: Data(bytes))
+    // The envelope reader (AdmissionReview bodies) checks the same grammar and reads the same document.
+    let envelope = bytes.withUnsafeBytes { try? JSONEnvelope(jsonBytes: $0, expanding: ["a", "b", "request", "kind", "userInfo"]) }
+    Fuzz.invariant((parsed == nil) == (envelope == nil), "JSONEnvelope and JSONValue disagree on validity")
+    if let parsed, let envelope {
+        Fuzz.invariant(envelope.value == parsed, "JSONEnvelope reads another document: \(parsed.jsonString.prefix(200))")
+    }
+    guard let value = parsed else { return 0 }
     _ = value.typeName
     _ = value.doubleValue
     _ = value.stringMap
