@@ -180,11 +180,13 @@ public struct AdmissionServer: Sendable {
         let immediate = configuration.immediateReviews
         let tlsConfiguration = tls.serverConfiguration()
         let server = HTTPServerBuilder { responder in
-            let http = HTTP1Channel(responder: responder, configuration: .init(
-                additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]
+            let tls = try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration)
+            let http = HTTP1PartsChannel(base: tls) {
+                [ConnectionGuardHandler(registry: registry, limits: limits)]
                     + (immediate ? [ImmediateReviewHandler(reviewer: reviewer, metrics: metrics, maxBodySize: maxBodySize,
-                                                           serverName: Self.serverName)] : [])))
-            return GuardedChannel(base: try TLSChannel(http, tlsConfiguration: tlsConfiguration), registry: registry)
+                                                           serverName: Self.serverName)] : [])
+            }
+            return GuardedChannel(base: http, registry: registry)
         }
         return Application(
             router: makeRouter(),
@@ -203,8 +205,7 @@ public struct AdmissionServer: Sendable {
         let limits = configuration.connections
         let registry = ConnectionRegistry(limit: 64)
         let server = HTTPServerBuilder { responder in
-            HTTP1Channel(responder: responder, configuration: .init(
-                additionalChannelHandlers: [ConnectionGuardHandler(registry: registry, limits: limits)]))
+            HTTP1PartsChannel(base: HTTP1Channel(responder: responder)) { [ConnectionGuardHandler(registry: registry, limits: limits)] }
         }
         return Application(
             router: makeMetricsRouter(),

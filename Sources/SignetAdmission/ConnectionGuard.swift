@@ -1,9 +1,9 @@
-import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import SignetOCI
 import Synchronization
 
@@ -90,10 +90,12 @@ final class ConnectionRegistry: Sendable {
 /// until a request's end, none while the request is processed (the admission deadline bounds
 /// that), the idle timer after each response.
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    // On HTTP/1 parts, next to the decoder: it sees every request, those `ImmediateReviewHandler`
+    // answers before their conversion to HTTP types included.
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     let registry: ConnectionRegistry
     let limits: ConnectionLimits
@@ -171,6 +173,28 @@ final class ConnectionActivityHandler: ChannelInboundHandler, RemovableChannelHa
 }
 
 /// A child channel whose pipeline starts with `ConnectionActivityHandler`, then `base` (TLS, HTTP).
+/// A Hummingbird HTTP/1 channel with handlers on HTTP/1 parts: after the HTTP/1 decoder and
+/// encoder, ahead of the conversion to HTTP types (`additionalChannelHandlers` come after it). The
+/// connection guard sees every request there, and the immediate reviews skip the conversion.
+struct HTTP1PartsChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+    let base: Base
+    let handlers: @Sendable () -> [any ChannelHandler]
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let handlers = self.handlers
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandlers(handlers(), position: .before(try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
 struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base

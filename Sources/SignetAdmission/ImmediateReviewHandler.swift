@@ -1,27 +1,27 @@
 import Foundation
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import SignetPrimitives
 
 /// Answers warm admission reviews on the event loop, in the connection's pipeline, before they
-/// reach the router (`AdmissionServer.makeApplication` adds it after the HTTP codec).
+/// reach the router (`AdmissionServer.makeApplication` adds it after the HTTP/1 decoder, ahead of
+/// the conversion to HTTP types: a review answered here is never converted, nor is its reply).
 ///
 /// A review whose answer needs no waiting (every verification in the cache, no cluster or
 /// registry read: `AdmissionReviewer.reviewImmediately`) is answered here, synchronously, as
 /// soon as its body has arrived: no task, no hop between the event loop and the router's task,
 /// no async writer. Everything else goes on, untouched, to the router and `AdmissionServer.review`:
-/// requests that must wait, other paths and methods, `Connection: close`, `Expect`, bodies without
-/// a length or larger than `maxCollected`, and reviews that do not parse (the router answers those
-/// with its 400). Both paths run the same stages and the same decision, and record the same metrics.
+/// requests that must wait, other paths and methods, HTTP/1.0, `Connection: close`, `Expect`,
+/// `Transfer-Encoding`, bodies without a length or larger than `maxCollected`, and reviews that do
+/// not parse (the router answers those with its 400). Both paths run the same stages and the same decision, and record the same metrics.
 ///
 /// HTTP/1.1 pipelining: responses leave in request order (RFC 9112 section 9.3.2). While a request
 /// handed to the router has not been answered, the next ones are handed on as well.
 final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// Bodies collected here at most; larger reviews take the router's path (which allows up to
     /// `maxBodySize`). Pods and Deployments are a few KiB.
@@ -48,7 +48,7 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
         /// Between requests.
         case idle
         /// Collecting the body of a review that may be answered here.
-        case collecting(head: HTTPRequest, route: Int, body: ByteBuffer, start: ContinuousClock.Instant)
+        case collecting(head: HTTPRequestHead, route: Int, body: ByteBuffer, start: ContinuousClock.Instant)
         /// Handing the parts of the current request on to the router.
         case passing
     }
@@ -131,30 +131,37 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: - Steps
 
     /// The route (index in `routes`) and body length of a request that may be answered here, or nil.
-    private func eligible(_ head: HTTPRequest) -> (Int, Int)? {
-        guard head.method == .post, let target = head.path, let route = Self.route(of: target) else { return nil }
-        // One pass over the fields. A repeated Content-Length or Content-Type, an `Expect` or a
-        // `Connection: close` leaves the request to the router, as does a missing length.
+    private func eligible(_ head: HTTPRequestHead) -> (Int, Int)? {
+        // HTTP/1.1 only: an HTTP/1.0 client's connection rules are the router's to apply.
+        guard head.method == .POST, head.version == .http1_1, let route = Self.route(of: head.uri) else { return nil }
+        // One pass over the fields (names compared without case, RFC 9110 section 5.1). A repeated
+        // Content-Length or Content-Type, a Transfer-Encoding, an `Expect` or a `Connection: close`
+        // leaves the request to the router, as does a missing length.
         var length: Int?
         var json = false
-        for field in head.headerFields {
-            switch field.name {
-            case .contentLength:
-                guard length == nil, let n = Int(field.value), n >= 0, n <= limit else { return nil }
+        for (name, value) in head.headers {
+            if Self.named(name, "content-length") {
+                guard length == nil, let n = Int(value), n >= 0, n <= limit else { return nil }
                 length = n
-            case .contentType:
-                guard !json, AdmissionServer.isJSONMediaType(field.value) else { return nil }
+            } else if Self.named(name, "content-type") {
+                guard !json, AdmissionServer.isJSONMediaType(value) else { return nil }
                 json = true
-            case .expect:
+            } else if Self.named(name, "expect") || Self.named(name, "transfer-encoding") {
                 return nil
-            case .connection:
-                if field.value.lowercased().contains("close") { return nil }
-            default:
-                continue
+            } else if Self.named(name, "connection") {
+                if value.lowercased().contains("close") { return nil }
             }
         }
         guard let length, json else { return nil }
         return (route, length)
+    }
+
+    /// Whether a field name is `lowercase` (ASCII case folded).
+    static func named(_ name: String, _ lowercase: StaticString) -> Bool {
+        guard name.utf8.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { want in
+            zip(name.utf8, want).allSatisfy { a, b in a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7a) }
+        }
     }
 
     /// The reply bytes when the reviewer can answer without waiting; nil: the router's path.
@@ -174,16 +181,17 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func respond(_ context: ChannelHandlerContext, _ reply: [UInt8]) {
-        let fields: HTTPFields = [
-            .contentType: "application/json", .contentLength: String(reply.count), .date: date.now(), .server: serverName,
-        ]
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: reply))), promise: nil)
+        // The fields the router's responses carry (Hummingbird: Content-Type, Content-Length, Date, Server).
+        let headers = HTTPHeaders([
+            ("Content-Type", "application/json"), ("Content-Length", String(reply.count)), ("Date", date.now()), ("Server", serverName),
+        ])
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     /// Hands a collected request on to the router.
-    private func handOn(_ context: ChannelHandlerContext, head: HTTPRequest, body: ByteBuffer, end: Bool) {
+    private func handOn(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, end: Bool) {
         hand(context, wrapInboundOut(.head(head)))
         if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
         if end {
