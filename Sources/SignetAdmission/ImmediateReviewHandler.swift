@@ -13,7 +13,8 @@ import SignetPrimitives
 /// no async writer. Everything else goes on, untouched, to the router and `AdmissionServer.review`:
 /// requests that must wait, other paths and methods, HTTP/1.0, `Connection: close`, `Expect`,
 /// `Transfer-Encoding`, bodies without a length or larger than `maxCollected`, and reviews that do
-/// not parse (the router answers those with its 400). Both paths run the same stages and the same decision, and record the same metrics.
+/// not parse (the router answers those with its 400). Both paths run the same stages and the same
+/// decision, and record the same metrics.
 ///
 /// HTTP/1.1 pipelining: responses leave in request order (RFC 9112 section 9.3.2). While a request
 /// handed to the router has not been answered, the next ones are handed on as well.
@@ -90,7 +91,7 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .collecting(let head, let route, var body, let start):
             switch part {
             case .head:
-                // Cannot happen (the codec ends every request); hand everything on rather than guess.
+                // Cannot happen (the decoder ends every request); hand everything on rather than guess.
                 handOn(context, head: head, body: body, end: false)
                 hand(context, data)
             case .body(let chunk):
