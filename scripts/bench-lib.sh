@@ -1,6 +1,7 @@
 # Shared by scripts/bench-admission and scripts/soak (sourced, not run): builds or takes the signet
 # binary, starts a docker-registry on a free loopback port, loads and signs a small image, writes a
-# key policy and certificates, and defines start_server/stop_server/post/cpu_ticks/rss_kib.
+# key policy and certificates, and defines start_server/stop_server/post/cpu_ticks/cpu_us_per_request/rss_kib and the wrk
+# scripts post.lua and get.lua.
 # Expects CONFIG to be set; sets BIN, WORK, REG, DIGEST, PIDS and the trap that cleans up.
 BIN="${SIGNET_BIN:-}"
 if [ -z "$BIN" ]; then
@@ -90,5 +91,17 @@ metrics() { curl -sS "http://127.0.0.1:$METRICS_PORT/metrics"; }
 post() { curl -sS --cacert "$WORK/certs/ca.crt" -H 'Content-Type: application/json' --data @"$1" "https://127.0.0.1:$SRV_PORT$2"; }
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Microseconds of CPU per request between two cpu_ticks readings: ticks0 ticks1 requests.
+cpu_us_per_request() { python3 -c "import os,sys; a,b,n=map(int,sys.argv[1:]); print(f'{(b-a)/os.sysconf(\"SC_CLK_TCK\")*1e6/max(1,n):.1f}')" "$1" "$2" "${3:-0}"; }
+
+# wrk scripts: $WORK/post.lua posts the file named by $BODY as JSON, $WORK/get.lua GETs.
+cat > "$WORK/post.lua" <<'LUA'
+local f = io.open(os.getenv("BODY"), "r")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+LUA
+printf 'wrk.method = "GET"\n' > "$WORK/get.lua"
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

@@ -136,7 +136,7 @@ public struct AdmissionRequest: Sendable, Hashable {
             return GroupVersionResource(group: v["group"]?.stringValue ?? "", version: v["version"]?.stringValue ?? "",
                                         resource: v["resource"]?.stringValue ?? "")
         }
-        let object = json["object"].flatMap { $0.value == .null ? nil : $0.value }
+        let object = json["object"].map(\.value).flatMap { $0 == .null ? nil : $0 }
         // `kind` is required by the API; fall back to the object's own apiVersion/kind when absent.
         if let k = gvk("kind") {
             kind = k
@@ -166,7 +166,7 @@ public struct AdmissionRequest: Sendable, Hashable {
         userInfo = UserInfo(username: u?["username"]?.stringValue, uid: u?["uid"]?.stringValue,
                             groups: u?["groups"]?.value.arrayValue?.compactMap(\.stringValue), extra: extra)
         self.object = object
-        oldObject = json["oldObject"].flatMap { $0.value == .null ? nil : $0.value }
+        oldObject = json["oldObject"].map(\.value).flatMap { $0 == .null ? nil : $0 }
         dryRun = json["dryRun"]?.value.boolValue
         options = json["options"]?.value
     }

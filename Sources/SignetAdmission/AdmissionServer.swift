@@ -320,16 +320,17 @@ public struct AdmissionServer: Sendable {
             var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
             while start < end, space(bytes[start]) { start += 1 }
             while end > start, space(bytes[end - 1]) { end -= 1 }
-            let want: StaticString = "application/json"
-            guard end - start == want.utf8CodeUnitCount else { return false }
-            return want.withUTF8Buffer { want in
-                // ASCII case folding: setting bit 0x20 maps A-Z to a-z and leaves '/' and lowercase alone.
-                for k in 0..<want.count {
-                    let a = bytes[start + k], b = want[k]
-                    guard a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7a) else { return false }
-                }
-                return true
-            }
+            return equalsIgnoringASCIICase(UnsafeBufferPointer(rebasing: bytes[start..<end]), "application/json")
+        }
+    }
+
+    /// Whether `bytes` spell `lowercase` with ASCII letters in either case (media types and HTTP
+    /// field names, RFC 9110 sections 5.1 and 8.3.1).
+    static func equalsIgnoringASCIICase(_ bytes: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { want in
+            // Setting bit 0x20 maps A-Z to a-z; only letters may differ that way.
+            zip(bytes, want).allSatisfy { a, b in a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7a) }
         }
     }
 

@@ -140,16 +140,17 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
         // leaves the request to the router, as does a missing length.
         var length: Int?
         var json = false
+        func named(_ name: String, _ lowercase: StaticString) -> Bool { AdmissionServer.equalsIgnoringASCIICase(name.utf8, lowercase) }
         for (name, value) in head.headers {
-            if Self.named(name, "content-length") {
+            if named(name, "content-length") {
                 guard length == nil, let n = Int(value), n >= 0, n <= limit else { return nil }
                 length = n
-            } else if Self.named(name, "content-type") {
+            } else if named(name, "content-type") {
                 guard !json, AdmissionServer.isJSONMediaType(value) else { return nil }
                 json = true
-            } else if Self.named(name, "expect") || Self.named(name, "transfer-encoding") {
+            } else if named(name, "expect") || named(name, "transfer-encoding") {
                 return nil
-            } else if Self.named(name, "connection") {
+            } else if named(name, "connection") {
                 if value.lowercased().contains("close") { return nil }
             }
         }
@@ -157,13 +158,6 @@ final class ImmediateReviewHandler: ChannelDuplexHandler, RemovableChannelHandle
         return (route, length)
     }
 
-    /// Whether a field name is `lowercase` (ASCII case folded).
-    static func named(_ name: String, _ lowercase: StaticString) -> Bool {
-        guard name.utf8.count == lowercase.utf8CodeUnitCount else { return false }
-        return lowercase.withUTF8Buffer { want in
-            zip(name.utf8, want).allSatisfy { a, b in a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7a) }
-        }
-    }
 
     /// The reply bytes when the reviewer can answer without waiting; nil: the router's path.
     private func answer(_ body: ByteBuffer, route: Route) -> ([UInt8], allowed: Bool)? {

@@ -69,28 +69,14 @@ extension JSONTextParser {
         guard depth < JSONValue.maximumNestingDepth else { throw fail("nesting too deep") }
         guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return .value(try parseValue(depth: depth)) }
         i += 1
-        skipWS()
         var out: [(key: String, value: JSONEnvelope)] = []
         out.reserveCapacity(16)  // an AdmissionReview request has about a dozen members: one allocation
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .members(out) }
-        while true {
-            skipWS()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected object key") }
-            let k = try parseString()
-            skipWS()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            i += 1
-            skipWS()
+        try parseMembers { p, key in
             // A handful of names: compared, not hashed.
-            let v: JSONEnvelope = expanding.contains(k)
-                ? try parseEnvelope(depth: depth + 1, expanding: expanding)
-                : .value(try parseValue(depth: depth + 1))
-            out.append((k, v))
-            skipWS()
-            guard i < bytes.count else { throw fail("unexpected end of JSON") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .members(out) }
-            throw fail("expected ',' or '}'")
+            out.append((key, expanding.contains(key)
+                ? try p.parseEnvelope(depth: depth + 1, expanding: expanding)
+                : .value(try p.parseValue(depth: depth + 1))))
         }
+        return .members(out)
     }
 }

@@ -327,33 +327,14 @@ struct JSONTextParser {
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            skipWS()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
             // Members gather on one stack shared by every nesting level, then fill a dictionary
             // sized once: no rehashing as an object grows.
             let first = members.count
             defer { members.removeSubrange(first...) }
-            while true {
-                skipWS()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected object key") }
-                let k = try parseString()
-                skipWS()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                i += 1
-                skipWS()
-                let v = try parseValue(depth: depth + 1)
-                members.append((k, v))
-                skipWS()
-                guard i < bytes.count else { throw fail("unexpected end of JSON") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") {
-                    i += 1
-                    var o = [String: JSONValue](minimumCapacity: members.count - first)
-                    for (key, value) in members[first...] { o[key] = value }  // a repeated key keeps its last value
-                    return .object(o)
-                }
-                throw fail("expected ',' or '}'")
-            }
+            try parseMembers { p, key in p.members.append((key, try p.parseValue(depth: depth + 1))) }
+            var o = [String: JSONValue](minimumCapacity: members.count - first)
+            for (key, value) in members[first...] { o[key] = value }  // a repeated key keeps its last value
+            return .object(o)
         case UInt8(ascii: "["):
             i += 1
             var a: [JSONValue] = []
@@ -378,6 +359,28 @@ struct JSONTextParser {
             try literal("null"); return .null
         default:
             return try parseNumber()
+        }
+    }
+
+    /// An object's members, after its `{` and up to past its `}`: each key is read here, its
+    /// value by `member` (the one member grammar of values and envelopes).
+    mutating func parseMembers(_ member: (inout JSONTextParser, String) throws -> Void) throws {
+        skipWS()
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+        while true {
+            skipWS()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected object key") }
+            let k = try parseString()
+            skipWS()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            i += 1
+            skipWS()
+            try member(&self, k)
+            skipWS()
+            guard i < bytes.count else { throw fail("unexpected end of JSON") }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "}") { i += 1; return }
+            throw fail("expected ',' or '}'")
         }
     }
 
